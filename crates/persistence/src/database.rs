@@ -1,0 +1,154 @@
+//! Opening the database (SQLite or PostgreSQL), migrating it and checking it.
+
+use crate::StoreError;
+use journeyd_migrations::{MigrationStatus, Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Which database engine is behind a [`Database`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: the embedded default.
+    Sqlite,
+    /// PostgreSQL: the production database.
+    Postgres,
+}
+
+/// How to open the connection pool.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// The most connections the pool holds.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// One migration and whether it has been applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    /// The migration's name.
+    pub name: String,
+    /// Whether it has been applied.
+    pub applied: bool,
+}
+
+/// A connection pool to journeyd's database, counting the statements it runs.
+#[derive(Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+impl Database {
+    /// Opens a pool to `url` (`sqlite://FILE?mode=rwc` or `postgres://...`).
+    ///
+    /// SQLite runs in WAL mode with foreign keys enforced and a busy timeout,
+    /// so readers never block the writer and writers queue instead of failing.
+    pub async fn connect(url: &str, options: &DatabaseOptions) -> Result<Self, StoreError> {
+        let mut connect = ConnectOptions::new(url);
+        connect
+            .max_connections(options.max_connections)
+            .min_connections(0)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_timeout(options.acquire_timeout)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30))
+            });
+        let mut conn = sea_orm::Database::connect(connect).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { conn, statements })
+    }
+
+    /// The engine behind this pool.
+    pub fn backend(&self) -> Backend {
+        match self.conn.get_database_backend() {
+            DbBackend::Sqlite => Backend::Sqlite,
+            _ => Backend::Postgres,
+        }
+    }
+
+    /// How many SQL statements this pool has run since it was opened.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate_up(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.conn, None).await.map_err(Into::into)
+    }
+
+    /// Reverts the last `steps` applied migrations.
+    pub async fn migrate_down(&self, steps: u32) -> Result<(), StoreError> {
+        Migrator::down(&self.conn, Some(steps))
+            .await
+            .map_err(Into::into)
+    }
+
+    /// Every known migration and whether it is applied.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationState>, StoreError> {
+        let migrations = Migrator::get_migration_with_status(&self.conn).await?;
+        Ok(migrations
+            .iter()
+            .map(|m| MigrationState {
+                name: m.name().to_owned(),
+                applied: matches!(m.status(), MigrationStatus::Applied),
+            })
+            .collect())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.conn.ping().await.map_err(Into::into)
+    }
+
+    /// Closes every connection of the pool.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.conn.close_by_ref().await.map_err(Into::into)
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock
+    /// at once (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout
+    /// instead of one failing when it upgrades from reading to writing.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.conn.begin_with_options(options).await?)
+    }
+}
+
+impl Database {
+    /// Runs one SQL statement as written (administration and tests only).
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn.execute_unprepared(sql).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,61 @@
+//! The storage layer's error.
+
+use journeyd_domain::ValidationError;
+use sea_orm::{DbErr, SqlErr};
+
+/// Why a repository call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist for this tenant (another tenant's object is
+    /// reported the same way, so existence never leaks).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change clashes with stored state: a stale version, a key already
+    /// taken, or an object still in use.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input breaks a rule that needs stored state to check (e.g. a
+    /// position beyond the end of the list).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The database cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(DbErr),
+    /// Any other database failure (a bug or an outage; never shown to clients).
+    #[error("database error: {0}")]
+    Database(DbErr),
+    /// A stored value does not parse (a label this version does not know).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreError::Unavailable(err),
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl StoreError {
+    /// A `Conflict` when `err` is a unique-key violation, else the plain conversion.
+    pub(crate) fn unique_violation_as(err: DbErr, message: impl FnOnce() -> String) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(message()),
+            _ => err.into(),
+        }
+    }
+}
+
+/// Turns a missing row into [`StoreError::NotFound`].
+pub(crate) trait FoundExt<T> {
+    /// The value, or `NotFound(kind)`.
+    fn found(self, kind: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> FoundExt<T> for Option<T> {
+    fn found(self, kind: &'static str) -> Result<T, StoreError> {
+        self.ok_or(StoreError::NotFound(kind))
+    }
+}

@@ -1,0 +1,125 @@
+//! Test support: a fresh, migrated database per test, on SQLite (a new file)
+//! or on PostgreSQL (a new schema in the database named by
+//! [`POSTGRES_URL_VAR`]), so tests never share rows.
+
+use crate::{Database, DatabaseOptions};
+use std::io::Write;
+
+/// The environment variable that points the PostgreSQL test suites at a
+/// database; without it they are skipped with a message.
+pub const POSTGRES_URL_VAR: &str = "JOURNEYD_TEST_DATABASE_URL";
+
+/// The database engine a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    /// A new SQLite file in a temporary directory.
+    Sqlite,
+    /// A new schema in the PostgreSQL database of [`POSTGRES_URL_VAR`].
+    Postgres,
+}
+
+/// A fresh, migrated database that lives as long as the value.
+pub struct TestDatabase {
+    /// The URL that reaches exactly this database (give it to a server).
+    pub url: String,
+    /// An open pool to it.
+    pub database: Database,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    /// A fresh database on `backend`, or `None` when PostgreSQL is not
+    /// configured (a message says the test was skipped).
+    pub async fn create(backend: TestBackend) -> Option<Self> {
+        match backend {
+            TestBackend::Sqlite => Some(Self::sqlite().await),
+            TestBackend::Postgres => Self::postgres().await,
+        }
+    }
+
+    /// A fresh SQLite database file.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory for the test database");
+        let path = dir.path().join("journeyd-test.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let database = open_migrated(&url).await;
+        Self {
+            url,
+            database,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A fresh schema in the configured PostgreSQL database, or `None` (with a
+    /// message on the terminal) when [`POSTGRES_URL_VAR`] is not set.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+            // Written straight to stderr: the test harness captures print
+            // macros, and this message must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED on PostgreSQL: set {POSTGRES_URL_VAR} to run this test there"
+            );
+            return None;
+        };
+        let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let admin = Database::connect(&base, &DatabaseOptions::default())
+            .await
+            .expect("connect to the PostgreSQL test database");
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .expect("create a test schema");
+        admin.close().await.expect("close the admin connection");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        let database = open_migrated(&url).await;
+        Some(Self {
+            url,
+            database,
+            _dir: None,
+        })
+    }
+}
+
+async fn open_migrated(url: &str) -> Database {
+    let options = DatabaseOptions {
+        max_connections: 8,
+        ..DatabaseOptions::default()
+    };
+    let database = Database::connect(url, &options)
+        .await
+        .expect("open the test database");
+    database
+        .migrate_up()
+        .await
+        .expect("migrate the test database");
+    database
+}
+
+/// Declares tests that run once on SQLite and once on PostgreSQL: for each
+/// `name`, an `async fn name(fixture)` must exist, and `setup` (a function in the same module) is an
+/// `async fn(TestBackend) -> Option<Fixture>`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($setup:ident => $($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let fixture = super::$setup($crate::testing::TestBackend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$name(fixture).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(fixture) = super::$setup($crate::testing::TestBackend::Postgres).await {
+                        super::$name(fixture).await
+                    }
+                }
+            }
+        )+
+    };
+}

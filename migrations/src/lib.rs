@@ -1,0 +1,21 @@
+//! journeyd's database schema, as sea-orm-migration migrations.
+//!
+//! Every tenant-owned table carries `tenant_id`, leads its primary key with
+//! it, and points at other tables through foreign keys that include it, so a
+//! row can never reference another tenant's row and the schema can be
+//! distributed by tenant (e.g. on Citus) unchanged.
+
+use sea_orm_migration::prelude::*;
+pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
+
+mod m20261124_000001_journey_map;
+
+/// Runs journeyd's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_journey_map::Migration)]
+    }
+}
