@@ -141,7 +141,7 @@ enum Insights {
 /// The primary key `(tenant_id, id)` every tenant-owned table has.
 fn tenant_key<T: IntoIden + Clone + 'static>(table: T, tenant: T, id: T) -> IndexCreateStatement {
     Index::create()
-        .name(format!("pk_{}", table.into_iden().to_string()))
+        .name(format!("pk_{}", table.into_iden()))
         .col(tenant)
         .col(id)
         .to_owned()
@@ -150,10 +150,7 @@ fn tenant_key<T: IntoIden + Clone + 'static>(table: T, tenant: T, id: T) -> Inde
 /// The foreign key from a tenant-owned table to its tenant.
 fn to_tenant<T: IntoIden + Clone + 'static>(table: T, tenant: T) -> ForeignKeyCreateStatement {
     ForeignKey::create()
-        .name(format!(
-            "fk_{}_tenant",
-            table.clone().into_iden().to_string()
-        ))
+        .name(format!("fk_{}_tenant", table.clone().into_iden()))
         .from(table, tenant)
         .to(Tenants::Table, Tenants::Id)
         .on_delete(ForeignKeyAction::Cascade)

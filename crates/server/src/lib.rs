@@ -1,1 +1,153 @@
-//! placeholder
+//! The journeyd binary's library: configuration, start-up, the commands and
+//! graceful shutdown. `main.rs` only parses the command line and calls [`run`].
+
+pub mod config;
+pub mod demo;
+mod serve;
+
+pub use serve::{ServeOptions, serve, shutdown_signal};
+
+use anyhow::{Context, bail};
+use config::{Cli, Command, JwtArgs, MigrateAction, TenantAction, TokenArgs};
+use journeyd_api::{AuthConfig, TokenIssuer, schema_sdl};
+use journeyd_domain::{Name, Scopes, TenantSlug};
+use journeyd_persistence::{Database, DatabaseOptions, Store};
+
+/// The shortest HS256 secret accepted, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::serve_command(&cli.database_url, &cli.jwt, args).await,
+        Command::Migrate { action } => migrate(&cli.database_url, action).await,
+        Command::Tenant { action } => tenant(&cli.database_url, action).await,
+        Command::Token(args) => token(&cli.database_url, &cli.jwt, args).await,
+        Command::Schema => {
+            print!("{}", schema_sdl());
+            Ok(())
+        }
+    }
+}
+
+/// Opens the database named on the command line.
+pub async fn open_database(url: &str, options: &DatabaseOptions) -> anyhow::Result<Database> {
+    Database::connect(url, options)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact_url(url)))
+}
+
+/// The database URL without its password, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The token settings, with the secret checked.
+pub fn auth_config(jwt: &JwtArgs, secret: Vec<u8>) -> anyhow::Result<AuthConfig> {
+    if secret.len() < MIN_SECRET_BYTES {
+        bail!("JOURNEYD_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
+    }
+    Ok(AuthConfig {
+        secret,
+        issuer: jwt.jwt_issuer.clone(),
+        audience: jwt.jwt_audience.clone(),
+        leeway: jwt.jwt_leeway,
+    })
+}
+
+fn configured_secret(jwt: &JwtArgs) -> anyhow::Result<Vec<u8>> {
+    match &jwt.jwt_secret {
+        Some(secret) => Ok(secret.as_bytes().to_vec()),
+        None => bail!(
+            "no token secret: set JOURNEYD_JWT_SECRET (at least {MIN_SECRET_BYTES} bytes), \
+             or run `journeyd serve --demo` for a throw-away one"
+        ),
+    }
+}
+
+async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
+    let db = open_database(url, &DatabaseOptions::default()).await?;
+    match action {
+        MigrateAction::Up => db.migrate_up().await?,
+        MigrateAction::Down { steps } => db.migrate_down(steps).await?,
+        MigrateAction::Status => {
+            for migration in db.migration_status().await? {
+                let state = if migration.applied {
+                    "applied"
+                } else {
+                    "pending"
+                };
+                println!("{state:8} {}", migration.name);
+            }
+        }
+    }
+    db.close().await?;
+    Ok(())
+}
+
+async fn tenant(url: &str, action: TenantAction) -> anyhow::Result<()> {
+    let db = open_database(url, &DatabaseOptions::default()).await?;
+    db.migrate_up().await?;
+    let store = Store::new(db.clone());
+    match action {
+        TenantAction::Create { slug, name } => {
+            let slug = TenantSlug::parse(&slug)?;
+            let name = Name::parse("name", name.as_deref().unwrap_or(slug.as_str()))?;
+            let tenant = store.create_tenant(slug, name).await?;
+            println!("created tenant {} ({})", tenant.slug, tenant.name);
+        }
+        TenantAction::List => {
+            for tenant in store.list_tenants().await? {
+                println!("{}\t{}", tenant.slug, tenant.name);
+            }
+        }
+    }
+    db.close().await?;
+    Ok(())
+}
+
+async fn token(url: &str, jwt: &JwtArgs, args: TokenArgs) -> anyhow::Result<()> {
+    let config = auth_config(jwt, configured_secret(jwt)?)?;
+    let scopes = Scopes::parse(&args.scope)?;
+    let slug = TenantSlug::parse(&args.tenant)?;
+    let db = open_database(url, &DatabaseOptions::default()).await?;
+    db.migrate_up().await?;
+    let known = Store::new(db.clone()).tenant_by_slug(slug.as_str()).await?;
+    db.close().await?;
+    if known.is_none() {
+        bail!("no tenant '{slug}': create it with `journeyd tenant create {slug}`");
+    }
+    let token = TokenIssuer::new(config).issue(&args.sub, &slug, &scopes, args.ttl)?;
+    println!("{token}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/journeyd"),
+            "postgres://app:***@db:5432/journeyd"
+        );
+        assert_eq!(
+            redact_url("sqlite://journeyd.db?mode=rwc"),
+            "sqlite://journeyd.db?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/journeyd"),
+            "postgres://app@db/journeyd"
+        );
+    }
+}

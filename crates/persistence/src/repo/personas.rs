@@ -8,7 +8,9 @@ use crate::page::{KeysetOrder, SortKey, finish};
 use crate::{Page, PageRequest, Store, StoreError, convert};
 use journeyd_domain::*;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use std::collections::HashMap;
 
 /// A persona's place in a listing (personas are listed by creation time).
@@ -31,7 +33,29 @@ fn persona_row(tenant: TenantId, persona: &Persona) -> persona::ActiveModel {
     }
 }
 
+fn persona_condition(tenant: TenantId, search: Option<&str>) -> Condition {
+    let mut condition = Condition::all().add(persona::Column::TenantId.eq(tenant.uuid()));
+    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        condition = condition.add(
+            Expr::expr(Func::lower(Expr::col(persona::Column::Name))).like(like_contains(search)),
+        );
+    }
+    condition
+}
+
 impl Store {
+    /// How many personas match `search` (all of them without it).
+    pub async fn count_personas(
+        &self,
+        tenant: TenantId,
+        search: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        Ok(persona::Entity::find()
+            .filter(persona_condition(tenant, search))
+            .count(self.db.conn())
+            .await?)
+    }
+
     /// Creates a persona.
     pub async fn create_persona(
         &self,

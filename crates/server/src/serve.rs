@@ -1,0 +1,118 @@
+//! `journeyd serve`: open and migrate the database, build the router, serve
+//! until SIGTERM/SIGINT, then let in-flight requests finish.
+
+use crate::config::{JwtArgs, ServeArgs};
+use crate::{auth_config, configured_secret, demo, open_database, redact_url};
+use journeyd_api::{AppState, SchemaLimits, router};
+use journeyd_persistence::{DatabaseOptions, Store};
+use rand::Rng;
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// How the HTTP server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long in-flight requests may take after shutdown starts.
+    pub shutdown_grace: Duration,
+}
+
+pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let options = DatabaseOptions {
+        max_connections: args.db_max_connections,
+        ..DatabaseOptions::default()
+    };
+    let db = open_database(url, &options).await?;
+    db.migrate_up().await?;
+    tracing::info!(database = %redact_url(url), "database ready, migrations applied");
+    let store = Store::new(db.clone());
+
+    let secret = match (&jwt.jwt_secret, args.demo) {
+        (None, true) => {
+            tracing::warn!(
+                "no JOURNEYD_JWT_SECRET: using a random secret, so tokens die with this process"
+            );
+            let mut secret = vec![0u8; 48];
+            rand::rng().fill(&mut secret[..]);
+            secret
+        }
+        _ => configured_secret(jwt)?,
+    };
+    let auth = auth_config(jwt, secret)?;
+    let demo = if args.demo {
+        Some(demo::prepare(&store, &auth).await?)
+    } else {
+        None
+    };
+
+    let listener = TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "journeyd listening");
+    if let Some(demo) = demo {
+        // A closed standard output must not take the server down.
+        let _ = writeln!(std::io::stdout(), "{}", demo.banner(addr));
+    }
+    let state = AppState::new(store, &auth, &SchemaLimits::default());
+    let options = ServeOptions {
+        shutdown_grace: args.shutdown_grace,
+    };
+    serve(listener, state, shutdown_signal(), &options).await?;
+    db.close().await?;
+    tracing::info!("journeyd stopped");
+    Ok(())
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then stops
+/// accepting and gives in-flight requests the grace period to finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: &ServeOptions,
+) -> std::io::Result<()> {
+    let stopping = Arc::new(Notify::new());
+    let notify = Arc::clone(&stopping);
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        notify.notify_one();
+    });
+    let grace = options.shutdown_grace;
+    tokio::select! {
+        result = server => result,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(?grace, "grace period over: dropping unfinished requests");
+            Ok(())
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
