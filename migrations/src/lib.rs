@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
 
 mod m20261124_000001_journey_map;
+mod m20261125_000002_interactions;
 
 /// Runs journeyd's migrations in order.
 pub struct Migrator;
@@ -16,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_journey_map::Migration)]
+        vec![
+            Box::new(m20261124_000001_journey_map::Migration),
+            Box::new(m20261125_000002_interactions::Migration),
+        ]
     }
 }

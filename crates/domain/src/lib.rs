@@ -10,10 +10,14 @@ mod labels;
 
 pub mod access;
 pub mod channel;
+pub mod customer;
 pub mod error;
+pub mod funnel;
 pub mod ids;
 pub mod insight;
+pub mod interaction;
 pub mod journey;
+pub mod money;
 pub mod persona;
 pub mod phase;
 pub mod template;
@@ -24,14 +28,20 @@ pub mod trigger;
 
 pub use access::{Scope, Scopes};
 pub use channel::{Channel, ChannelKind, ChannelPatch, NewChannel};
+pub use customer::{Customer, CustomerId, CustomerOutcome, CustomerUpsert, ExternalId};
 pub use error::ValidationError;
 pub use ids::{
     ChannelId, InsightId, JourneyId, PersonaId, PhaseId, TenantId, TouchpointId, TriggerId,
 };
 pub use insight::{Insight, InsightKind, InsightPatch, InsightTarget, NewInsight, Severity};
+pub use interaction::{
+    Interaction, InteractionDraft, ItemOutcome, NewInteraction, NpsScore, Rating, RejectionCode,
+    SentimentScore, TouchpointRef,
+};
 pub use journey::{
     Journey, JourneyGoal, JourneyPatch, JourneyState, JourneyStatus, NewJourney, Version,
 };
+pub use money::{Currency, Money};
 pub use persona::{LabeledValue, NewPersona, Persona, PersonaPatch};
 pub use phase::{NewPhase, Phase, PhasePatch, PhaseRemoval, Stage};
 pub use template::JourneyTemplate;

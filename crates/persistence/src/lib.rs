@@ -17,8 +17,10 @@ pub mod testing;
 pub use database::{Backend, Database, DatabaseOptions, MigrationState};
 pub use error::StoreError;
 pub use page::{Page, PageRequest};
+pub use repo::customers::{Activity, CustomerKey, InteractionFilter, InteractionKey};
 pub use repo::journeys::{JourneyFilter, JourneyKey, JourneyOrder};
 pub use repo::personas::PersonaKey;
+pub use repo::rollups::{RebuildReport, RollupSnapshot, StatsCounters, StatsKey};
 pub use repo::touchpoints::TouchpointUpsert;
 
 /// The tenant-scoped repositories over one [`Database`].

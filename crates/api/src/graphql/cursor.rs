@@ -8,8 +8,9 @@ use crate::error::ApiError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
+use journeyd_domain::CustomerId;
 use journeyd_domain::{JourneyId, PersonaId};
-use journeyd_persistence::{JourneyKey, PersonaKey};
+use journeyd_persistence::{CustomerKey, InteractionKey, JourneyKey, PersonaKey};
 use uuid::Uuid;
 
 /// The longest cursor accepted.
@@ -74,6 +75,37 @@ pub fn decode_persona(field: &str, cursor: &str) -> Result<PersonaKey, ApiError>
         .strip_prefix("p:")
         .ok_or_else(|| ApiError::bad_input(field, "is not a valid cursor"))?;
     Ok(PersonaKey(PersonaId::from_uuid(uuid(field, id)?)))
+}
+
+/// The cursor of a customer's place in a listing.
+pub fn encode_customer(key: &CustomerKey) -> String {
+    URL_SAFE_NO_PAD.encode(format!("k:{}", key.0.uuid().simple()))
+}
+
+/// Decodes a customer cursor given in `field`.
+pub fn decode_customer(field: &str, cursor: &str) -> Result<CustomerKey, ApiError> {
+    let text = decode_text(field, cursor)?;
+    let id = text
+        .strip_prefix("k:")
+        .ok_or_else(|| ApiError::bad_input(field, "is not a valid cursor"))?;
+    Ok(CustomerKey(CustomerId::from_uuid(uuid(field, id)?)))
+}
+
+/// The cursor of an interaction's place in a timeline.
+pub fn encode_interaction(key: &InteractionKey) -> String {
+    URL_SAFE_NO_PAD.encode(format!("i:{}:{}", key.occurred_at_us, key.external_id))
+}
+
+/// Decodes an interaction cursor given in `field`.
+pub fn decode_interaction(field: &str, cursor: &str) -> Result<InteractionKey, ApiError> {
+    let text = decode_text(field, cursor)?;
+    let invalid = || ApiError::bad_input(field, "is not a valid cursor");
+    let rest = text.strip_prefix("i:").ok_or_else(invalid)?;
+    let (micros, external_id) = rest.split_once(':').ok_or_else(invalid)?;
+    Ok(InteractionKey {
+        occurred_at_us: micros.parse().map_err(|_| invalid())?,
+        external_id: external_id.to_owned(),
+    })
 }
 
 #[cfg(test)]

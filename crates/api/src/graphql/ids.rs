@@ -27,10 +27,12 @@ pub enum NodeKind {
     Trigger,
     /// An insight.
     Insight,
+    /// A customer.
+    Customer,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 7] = [
+    const ALL: [NodeKind; 8] = [
         NodeKind::Journey,
         NodeKind::Phase,
         NodeKind::Persona,
@@ -38,6 +40,7 @@ impl NodeKind {
         NodeKind::Touchpoint,
         NodeKind::Trigger,
         NodeKind::Insight,
+        NodeKind::Customer,
     ];
 
     fn prefix(self) -> &'static str {
@@ -49,6 +52,7 @@ impl NodeKind {
             NodeKind::Touchpoint => "Touchpoint",
             NodeKind::Trigger => "Trigger",
             NodeKind::Insight => "Insight",
+            NodeKind::Customer => "Customer",
         }
     }
 
@@ -62,6 +66,7 @@ impl NodeKind {
             NodeKind::Touchpoint => "touchpoint",
             NodeKind::Trigger => "trigger",
             NodeKind::Insight => "insight",
+            NodeKind::Customer => "customer",
         }
     }
 }

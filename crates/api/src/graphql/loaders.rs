@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use journeyd_domain::*;
-use journeyd_persistence::{Store, StoreError};
+use journeyd_persistence::{Activity, Store, StoreError};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -43,6 +43,9 @@ pub struct InsightsOfTouchpoint(pub TouchpointId);
 /// The personas linked to a journey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PersonasOfJourney(pub JourneyId);
+/// When a customer was first and last seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ActivityOf(pub CustomerId);
 /// The journeys a persona is linked to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct JourneysOfPersona(pub PersonaId);
@@ -131,6 +134,21 @@ load_by_id!(PhaseId => Phase, phases_by_ids);
 load_by_id!(PersonaId => Persona, personas_by_ids);
 load_by_id!(ChannelId => Channel, channels_by_ids);
 load_by_id!(TouchpointId => Touchpoint, touchpoints_by_ids);
+load_by_id!(CustomerId => Customer, customers_by_ids);
+
+impl Loader<ActivityOf> for MapLoader {
+    type Value = Activity;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[ActivityOf]) -> LoadResult<ActivityOf, Activity> {
+        let ids: Vec<CustomerId> = keys.iter().map(|k| k.0).collect();
+        let activity = self.store.customer_activity(self.tenant, &ids).await?;
+        Ok(activity
+            .into_iter()
+            .map(|(id, a)| (ActivityOf(id), a))
+            .collect())
+    }
+}
 
 load_owned!(PhasesOfJourney(JourneyId) => Phase, phases_of_journeys, |row| Some(row.journey_id));
 load_owned!(TouchpointsOfPhase(PhaseId) => Touchpoint, touchpoints_of_phases, |row| Some(row.phase_id));

@@ -28,6 +28,8 @@ pub struct SchemaLimits {
     pub max_depth: usize,
     /// The most a query may cost (each field costs 1, lists by their page size).
     pub max_complexity: usize,
+    /// The most items one ingest call (interactions, customers) may carry.
+    pub max_batch_items: usize,
 }
 
 impl Default for SchemaLimits {
@@ -35,6 +37,7 @@ impl Default for SchemaLimits {
         Self {
             max_depth: 12,
             max_complexity: 50_000,
+            max_batch_items: 1_000,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::graphql::types::*;
 use crate::graphql::{cursor, prefetch};
 use async_graphql::{Context, ID, InputObject, Object};
 use journeyd_domain::{self as domain, Scope, TouchpointKey};
-use journeyd_persistence::{JourneyFilter, JourneyKey, JourneyOrder, PersonaKey};
+use journeyd_persistence::{CustomerKey, JourneyFilter, JourneyKey, JourneyOrder, PersonaKey};
 
 /// Which journeys to list.
 #[derive(InputObject, Default)]
@@ -107,6 +107,16 @@ impl Query {
                     .insight(tenant, domain::InsightId::from_uuid(uuid))
                     .await?,
             )),
+            NodeKind::Customer => {
+                let customers = store
+                    .customers_by_ids(tenant, &[domain::CustomerId::from_uuid(uuid)])
+                    .await?;
+                let customer = customers
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| ApiError::NotFound("customer".into()))?;
+                Node::Customer(Customer(customer))
+            }
         };
         Ok(Some(node))
     }
@@ -255,6 +265,54 @@ impl Query {
         let (store, tenant) = scoped(ctx, Scope::JourneysRead)?;
         let channels = store.list_channels(tenant, kind.map(Into::into)).await?;
         Ok(channels.into_iter().map(Channel).collect())
+    }
+
+    /// A customer by the CRM's id.
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id in the CRM.")] external_id: String,
+    ) -> ApiResult<Option<Customer>> {
+        let (store, tenant) = scoped(ctx, Scope::JourneysRead)?;
+        let external_id = domain::ExternalId::parse("externalId", &external_id)?;
+        Ok(Some(Customer(
+            store.customer_by_external_id(tenant, &external_id).await?,
+        )))
+    }
+
+    /// The tenant's customers, oldest first, a page at a time.
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n customers (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n customers (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only customers assigned to this persona.")] persona_id: Option<ID>,
+    ) -> ApiResult<CustomerConnection> {
+        let (store, tenant) = scoped(ctx, Scope::JourneysRead)?;
+        let page = page_request(first, after, last, before, cursor::decode_customer)?;
+        let persona = persona_id
+            .as_ref()
+            .map(|p| ids::persona_id("personaId", p))
+            .transpose()?;
+        let customers = store.list_customers(tenant, persona, &page).await?;
+        let total = if ctx.look_ahead().field("totalCount").exists() {
+            store.count_customers(tenant, persona).await? as i64
+        } else {
+            0
+        };
+        let items = customers
+            .items
+            .into_iter()
+            .map(|c| (cursor::encode_customer(&CustomerKey(c.id)), Customer(c)))
+            .collect();
+        Ok(CustomerConnection::new(
+            items,
+            customers.has_next,
+            customers.has_previous,
+            total,
+        ))
     }
 
     /// A touchpoint by id, or by journey and key (as CRM systems address it).

@@ -2,9 +2,13 @@
 //! convert them to domain types.
 
 pub mod channel;
+pub mod customer;
 pub mod insight;
+pub mod interaction;
+pub mod interaction_stat;
 pub mod journey;
 pub mod journey_persona;
+pub mod journey_progress;
 pub mod persona;
 pub mod phase;
 pub mod tenant;

@@ -321,7 +321,8 @@ impl Store {
     }
 
     /// Deletes a journey with everything in it (phases, touchpoints, triggers,
-    /// insights, persona links). With `expected`, only if still at that version.
+    /// insights, persona links). With `expected`, only if still at that
+    /// version. A journey with recorded interactions is kept (archive it).
     pub async fn delete_journey(
         &self,
         tenant: TenantId,
@@ -332,6 +333,11 @@ impl Store {
         let journey = convert::journey(lock_journey(&txn, tenant, id.uuid()).await?)?;
         if let Some(expected) = expected {
             check_version(&journey, expected)?;
+        }
+        if super::rollups::recorded_rows(&txn, tenant, id.uuid(), None).await? > 0 {
+            return Err(StoreError::Conflict(
+                "customers' interactions are recorded in this journey; archive it instead".into(),
+            ));
         }
         // Insights and triggers point at phases and touchpoints with plain
         // foreign keys; remove them first so the cascade order never matters.

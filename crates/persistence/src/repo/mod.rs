@@ -1,11 +1,14 @@
 //! Tenant-scoped repositories, one module per aggregate, each an `impl Store`.
 
 pub mod channels;
+pub mod customers;
+pub mod ingest;
 pub mod insights;
 pub mod journeys;
 mod ordering;
 pub mod personas;
 pub mod phases;
+pub mod rollups;
 pub mod tenants;
 pub mod touchpoints;
 pub mod triggers;

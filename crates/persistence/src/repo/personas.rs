@@ -167,13 +167,15 @@ impl Store {
         Ok(persona)
     }
 
-    /// Deletes a persona; its links to journeys go with it, the journeys stay.
+    /// Deletes a persona; its links to journeys go with it, the journeys stay,
+    /// and its customers keep their interactions without a persona.
     pub async fn delete_persona(&self, tenant: TenantId, id: PersonaId) -> Result<(), StoreError> {
         let txn = self.db.begin_write().await?;
         persona::Entity::find_by_id((tenant.uuid(), id.uuid()))
             .one(&txn)
             .await?
             .found("persona")?;
+        super::customers::detach_persona(&txn, tenant, id.uuid()).await?;
         journey_persona::Entity::delete_many()
             .filter(journey_persona::Column::TenantId.eq(tenant.uuid()))
             .filter(journey_persona::Column::PersonaId.eq(id.uuid()))

@@ -1,8 +1,10 @@
 //! Phases: added, moved and removed so that positions stay dense, and never
 //! removed with content still in them unless the caller says where it goes.
 
+use super::customers::refresh_journey_progress;
 use super::journeys::{lock_journey, touch_journey};
 use super::ordering::OrderedList;
+use super::rollups::recorded_rows;
 use super::{now, tenant_and_in};
 use crate::entity::{insight, phase, touchpoint, trigger};
 use crate::error::FoundExt;
@@ -118,6 +120,7 @@ impl Store {
             .exec_without_returning(&txn)
             .await?;
         touch_journey(&txn, tenant, journey.uuid()).await?;
+        refresh_journey_progress(&txn, tenant, journey.uuid()).await?;
         txn.commit().await?;
         Ok(phase)
     }
@@ -214,6 +217,7 @@ impl Store {
             .exec(&txn)
             .await?;
         touch_journey(&txn, tenant, row.journey_id).await?;
+        refresh_journey_progress(&txn, tenant, row.journey_id).await?;
         txn.commit().await?;
         Ok(phase)
     }
@@ -325,6 +329,13 @@ impl Store {
                     .into_iter()
                     .map(|tp| tp.id)
                     .collect();
+                if recorded_rows(&txn, tenant, journey, Some(&doomed)).await? > 0 {
+                    return Err(StoreError::Conflict(
+                        "customers' interactions are recorded at touchpoints of this phase; \
+                         move them to another phase (moveContentTo) instead"
+                            .into(),
+                    ));
+                }
                 if !doomed.is_empty() {
                     insight::Entity::delete_many()
                         .filter(insight::Column::TenantId.eq(t))
@@ -352,6 +363,7 @@ impl Store {
         phase::Entity::delete_by_id((t, row.id)).exec(&txn).await?;
         PHASES.close_gap(&txn, t, journey, row.position).await?;
         touch_journey(&txn, tenant, journey).await?;
+        refresh_journey_progress(&txn, tenant, journey).await?;
         txn.commit().await?;
         Ok(JourneyId::from_uuid(journey))
     }

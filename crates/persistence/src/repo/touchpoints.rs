@@ -1,8 +1,10 @@
 //! Touchpoints: created, changed, moved between phases and upserted by key
 //! (for CRM integrations), with dense positions within each phase.
 
+use super::customers::refresh_journey_progress;
 use super::journeys::{lock_journey, touch_journey};
 use super::phases::{TOUCHPOINTS_IN_PHASE, find_phase};
+use super::rollups::recorded_rows;
 use super::{now, tenant_and_in};
 use crate::entity::{channel, insight, touchpoint};
 use crate::error::FoundExt;
@@ -149,6 +151,7 @@ impl Store {
                 let mut touchpoint = convert::touchpoint(row)?;
                 if touchpoint.phase_id != new.phase_id {
                     relocate(&txn, tenant, &mut touchpoint, new.phase_id, None).await?;
+                    refresh_journey_progress(&txn, tenant, journey.uuid()).await?;
                 }
                 if touchpoint.channel_id != new.channel_id {
                     require_channel(&txn, tenant, new.channel_id).await?;
@@ -303,7 +306,11 @@ impl Store {
         lock_journey(&txn, tenant, row.journey_id).await?;
         let mut touchpoint = convert::touchpoint(find_touchpoint(&txn, tenant, id.uuid()).await?)?;
         let target = phase.unwrap_or(touchpoint.phase_id);
+        let changes_phase = target != touchpoint.phase_id;
         relocate(&txn, tenant, &mut touchpoint, target, position).await?;
+        if changes_phase {
+            refresh_journey_progress(&txn, tenant, touchpoint.journey_id.uuid()).await?;
+        }
         touchpoint.updated_at = now();
         touchpoint::Entity::update(touchpoint_row(tenant, &touchpoint))
             .exec(&txn)
@@ -313,8 +320,8 @@ impl Store {
         Ok(touchpoint)
     }
 
-    /// Deletes a touchpoint. Research attached to it is kept: its insights
-    /// move to the touchpoint's phase.
+    /// Deletes a touchpoint without recorded interactions. Research attached
+    /// to it is kept: its insights move to the touchpoint's phase.
     pub async fn delete_touchpoint(
         &self,
         tenant: TenantId,
@@ -324,6 +331,12 @@ impl Store {
         let row = find_touchpoint(&txn, tenant, id.uuid()).await?;
         lock_journey(&txn, tenant, row.journey_id).await?;
         let row = find_touchpoint(&txn, tenant, id.uuid()).await?;
+        if recorded_rows(&txn, tenant, row.journey_id, Some(&[row.id])).await? > 0 {
+            return Err(StoreError::Conflict(
+                "customers' interactions are recorded at this touchpoint; it cannot be deleted"
+                    .into(),
+            ));
+        }
         insight::Entity::update_many()
             .col_expr(
                 insight::Column::TouchpointId,

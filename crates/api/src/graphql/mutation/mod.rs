@@ -2,6 +2,7 @@
 //! Every mutation here needs the `journeys:write` scope.
 
 mod channel;
+pub mod ingest;
 mod insight;
 mod journey;
 mod persona;
@@ -21,6 +22,7 @@ pub struct Mutation(
     touchpoint::TouchpointMutation,
     trigger::TriggerMutation,
     insight::InsightMutation,
+    ingest::IngestMutation,
 );
 
 /// The answer to a delete.

@@ -1,6 +1,6 @@
 //! Relay connections with opaque keyset cursors.
 
-use super::{Journey, Persona};
+use super::{Customer, Interaction, Journey, Persona};
 use async_graphql::SimpleObject;
 
 /// Where a page sits in the whole list.
@@ -73,3 +73,10 @@ macro_rules! connection {
 
 connection!(JourneyConnection, JourneyEdge, Journey, "journey");
 connection!(PersonaConnection, PersonaEdge, Persona, "persona");
+connection!(CustomerConnection, CustomerEdge, Customer, "customer");
+connection!(
+    InteractionConnection,
+    InteractionEdge,
+    Interaction,
+    "interaction"
+);

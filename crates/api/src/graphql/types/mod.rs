@@ -3,8 +3,10 @@
 
 pub mod channel;
 pub mod connection;
+pub mod customer;
 pub mod enums;
 pub mod insight;
+pub mod interaction;
 pub mod journey;
 pub mod node;
 pub mod persona;
@@ -14,8 +16,12 @@ pub mod trigger;
 pub mod viewer;
 
 pub use channel::Channel;
-pub use connection::{JourneyConnection, PersonaConnection};
+pub use connection::{
+    CustomerConnection, InteractionConnection, JourneyConnection, PersonaConnection,
+};
+pub use customer::Customer;
 pub use insight::Insight;
+pub use interaction::Interaction;
 pub use journey::Journey;
 pub use node::Node;
 pub use persona::Persona;

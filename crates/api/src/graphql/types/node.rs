@@ -1,6 +1,6 @@
 //! The Relay `Node` interface: any object fetchable by its global id.
 
-use super::{Channel, Insight, Journey, Persona, Phase, Touchpoint, Trigger};
+use super::{Channel, Customer, Insight, Journey, Persona, Phase, Touchpoint, Trigger};
 use async_graphql::{ID, Interface};
 
 /// An object with a global id, fetchable through `node(id:)`.
@@ -21,4 +21,6 @@ pub enum Node {
     Trigger(Trigger),
     /// An insight.
     Insight(Insight),
+    /// A customer.
+    Customer(Customer),
 }

@@ -1,0 +1,543 @@
+//! Customers: upserted by external id (the CRM's key), listed, read with
+//! their interactions, and forgotten completely on request.
+
+use super::ingest::ensure_customers;
+use super::rollups::{Contribution, MAX_PARAMS, NO_PERSONA, StatsDelta, recompute_progress};
+use super::{now, tenant_and_in};
+use crate::entity::{customer, interaction, journey_progress, persona};
+use crate::error::FoundExt;
+use crate::page::{KeysetOrder, SortKey, finish};
+use crate::{Page, PageRequest, Store, StoreError, convert};
+use chrono::{DateTime, Utc};
+use journeyd_domain::*;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Value,
+};
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// A customer's place in a listing (customers are listed by creation time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerKey(pub CustomerId);
+
+/// An interaction's place in a customer's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InteractionKey {
+    /// When it happened, microseconds since the epoch.
+    pub occurred_at_us: i64,
+    /// Its external id (breaks ties).
+    pub external_id: String,
+}
+
+/// Which of a customer's interactions to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InteractionFilter {
+    /// Only interactions in this journey.
+    pub journey: Option<JourneyId>,
+    /// Only interactions at or after this moment.
+    pub from: Option<DateTime<Utc>>,
+    /// Only interactions before this moment.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// When a customer was first and last seen (by their interactions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Activity {
+    /// The earliest interaction.
+    pub first_seen_at: DateTime<Utc>,
+    /// The latest interaction.
+    pub last_seen_at: DateTime<Utc>,
+}
+
+fn micros_to_time(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+fn customer_from(row: customer::Model) -> Result<Customer, StoreError> {
+    Ok(Customer {
+        id: CustomerId::from_uuid(row.id),
+        external_id: ExternalId::parse("externalId", &row.external_id)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        persona_id: row.persona_id.map(PersonaId::from_uuid),
+        attributes: row.attributes,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub(crate) fn interaction_from(row: interaction::Model) -> Result<Interaction, StoreError> {
+    let corrupt = |e: ValidationError| StoreError::Corrupt(e.to_string());
+    let value = match (row.value_scaled, row.value_currency.as_deref()) {
+        (Some(scaled), Some(currency)) => Some(Money {
+            scaled,
+            currency: Currency::parse("currency", currency).map_err(corrupt)?,
+        }),
+        _ => None,
+    };
+    Ok(Interaction {
+        external_id: ExternalId::parse("externalId", &row.external_id).map_err(corrupt)?,
+        customer_id: CustomerId::from_uuid(row.customer_id),
+        journey_id: JourneyId::from_uuid(row.journey_id),
+        touchpoint_id: TouchpointId::from_uuid(row.touchpoint_id),
+        occurred_at: micros_to_time(row.occurred_at),
+        sentiment: row
+            .sentiment
+            .map(|v| SentimentScore::new(v.into()))
+            .transpose()
+            .map_err(corrupt)?,
+        rating: row
+            .rating
+            .map(|v| Rating::new(v.into()))
+            .transpose()
+            .map_err(corrupt)?,
+        nps: row
+            .nps
+            .map(|v| NpsScore::new(v.into()))
+            .transpose()
+            .map_err(corrupt)?,
+        value,
+        properties: row.properties,
+        recorded_at: row.recorded_at,
+    })
+}
+
+/// Moves a customer's contributions in the stats rollup from one persona to another.
+async fn move_persona_stats(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    customer: Uuid,
+    from: Uuid,
+    to: Uuid,
+) -> Result<(), StoreError> {
+    let rows = interaction::Entity::find()
+        .filter(interaction::Column::TenantId.eq(tenant.uuid()))
+        .filter(interaction::Column::CustomerId.eq(customer))
+        .all(conn)
+        .await?;
+    let mut delta = StatsDelta::default();
+    for row in &rows {
+        delta.add(&Contribution::of(row, from), -1);
+        delta.add(&Contribution::of(row, to), 1);
+    }
+    delta.apply(conn, tenant).await
+}
+
+impl Store {
+    /// Creates or updates customers by external id, in one transaction.
+    /// `items` holds, per item, a validated upsert or the outcome that
+    /// rejected it; the answer holds one outcome per item, in order.
+    pub async fn upsert_customers(
+        &self,
+        tenant: TenantId,
+        items: Vec<Result<CustomerUpsert, CustomerOutcome>>,
+    ) -> Result<Vec<CustomerOutcome>, StoreError> {
+        let t = tenant.uuid();
+        let txn = self.db.begin_write().await?;
+        let personas: BTreeSet<Uuid> = items
+            .iter()
+            .filter_map(|i| i.as_ref().ok())
+            .filter_map(|u| u.persona_id.flatten())
+            .map(PersonaId::uuid)
+            .collect();
+        let known_personas: BTreeSet<Uuid> = if personas.is_empty() {
+            BTreeSet::new()
+        } else {
+            persona::Entity::find()
+                .select_only()
+                .column(persona::Column::Id)
+                .filter(tenant_and_in(
+                    persona::Column::TenantId,
+                    tenant,
+                    persona::Column::Id,
+                    personas,
+                ))
+                .into_tuple::<Uuid>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let names = items
+            .iter()
+            .filter_map(|i| i.as_ref().ok())
+            .map(|u| u.external_id.as_str());
+        let existing: HashMap<String, customer::Model> = {
+            let names: Vec<&str> = names.collect();
+            let mut found = HashMap::new();
+            for chunk in names.chunks(MAX_PARAMS) {
+                let rows = customer::Entity::find()
+                    .filter(customer::Column::TenantId.eq(t))
+                    .filter(customer::Column::ExternalId.is_in(chunk.iter().copied()))
+                    .all(&txn)
+                    .await?;
+                found.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
+            }
+            found
+        };
+        let mut current: HashMap<String, customer::Model> = existing;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            let upsert = match item {
+                Ok(upsert) => upsert,
+                Err(outcome) => {
+                    outcomes.push(outcome);
+                    continue;
+                }
+            };
+            if let Some(Some(persona)) = upsert.persona_id
+                && !known_personas.contains(&persona.uuid())
+            {
+                outcomes.push(CustomerOutcome::Rejected {
+                    code: RejectionCode::NotFound,
+                    message: "personaId: no such persona".into(),
+                });
+                continue;
+            }
+            let at = now();
+            match current.get(upsert.external_id.as_str()).cloned() {
+                None => {
+                    let row = customer::Model {
+                        tenant_id: t,
+                        id: CustomerId::generate().uuid(),
+                        external_id: upsert.external_id.as_str().to_owned(),
+                        persona_id: upsert.persona_id.flatten().map(PersonaId::uuid),
+                        attributes: upsert.attributes.unwrap_or_else(|| serde_json::json!({})),
+                        created_at: at,
+                        updated_at: at,
+                    };
+                    customer::Entity::insert(customer::ActiveModel::from(row.clone()))
+                        .exec_without_returning(&txn)
+                        .await?;
+                    current.insert(row.external_id.clone(), row.clone());
+                    outcomes.push(CustomerOutcome::Created(Box::new(customer_from(row)?)));
+                }
+                Some(row) => {
+                    let persona = upsert
+                        .persona_id
+                        .map_or(row.persona_id, |p| p.map(PersonaId::uuid));
+                    let attributes = upsert.attributes.unwrap_or_else(|| row.attributes.clone());
+                    if persona == row.persona_id && attributes == row.attributes {
+                        outcomes.push(CustomerOutcome::Unchanged(Box::new(customer_from(row)?)));
+                        continue;
+                    }
+                    if persona != row.persona_id {
+                        move_persona_stats(
+                            &txn,
+                            tenant,
+                            row.id,
+                            row.persona_id.unwrap_or(NO_PERSONA),
+                            persona.unwrap_or(NO_PERSONA),
+                        )
+                        .await?;
+                    }
+                    let updated = customer::Model {
+                        persona_id: persona,
+                        attributes,
+                        updated_at: at,
+                        ..row
+                    };
+                    customer::Entity::update(customer::ActiveModel {
+                        tenant_id: Set(t),
+                        id: Set(updated.id),
+                        persona_id: Set(updated.persona_id),
+                        attributes: Set(updated.attributes.clone()),
+                        updated_at: Set(at),
+                        ..Default::default()
+                    })
+                    .exec(&txn)
+                    .await?;
+                    current.insert(updated.external_id.clone(), updated.clone());
+                    outcomes.push(CustomerOutcome::Updated(Box::new(customer_from(updated)?)));
+                }
+            }
+        }
+        txn.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// The customer with this external id.
+    pub async fn customer_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &ExternalId,
+    ) -> Result<Customer, StoreError> {
+        customer::Entity::find()
+            .filter(customer::Column::TenantId.eq(tenant.uuid()))
+            .filter(customer::Column::ExternalId.eq(external_id.as_str()))
+            .one(self.db.conn())
+            .await?
+            .found("customer")
+            .and_then(customer_from)
+    }
+
+    /// The customers with these ids (missing ones are left out).
+    pub async fn customers_by_ids(
+        &self,
+        tenant: TenantId,
+        ids: &[CustomerId],
+    ) -> Result<Vec<Customer>, StoreError> {
+        let rows = customer::Entity::find()
+            .filter(tenant_and_in(
+                customer::Column::TenantId,
+                tenant,
+                customer::Column::Id,
+                ids.iter().map(|id| id.uuid()),
+            ))
+            .all(self.db.conn())
+            .await?;
+        convert::all(rows, customer_from)
+    }
+
+    fn customer_condition(tenant: TenantId, persona: Option<PersonaId>) -> Condition {
+        let mut condition = Condition::all().add(customer::Column::TenantId.eq(tenant.uuid()));
+        if let Some(persona) = persona {
+            condition = condition.add(customer::Column::PersonaId.eq(persona.uuid()));
+        }
+        condition
+    }
+
+    /// One page of the tenant's customers, oldest first, optionally of one persona.
+    pub async fn list_customers(
+        &self,
+        tenant: TenantId,
+        persona: Option<PersonaId>,
+        page: &PageRequest<CustomerKey>,
+    ) -> Result<Page<Customer>, StoreError> {
+        let keyset = KeysetOrder {
+            sort: None,
+            id: customer::Column::Id,
+            descending: false,
+        };
+        let key = |k: &CustomerKey| SortKey {
+            value: None,
+            id: k.0.uuid(),
+        };
+        let keys = PageRequest {
+            after: page.after.as_ref().map(key),
+            before: page.before.as_ref().map(key),
+            limit: page.limit,
+            from_end: page.from_end,
+        };
+        let select = customer::Entity::find().filter(Self::customer_condition(tenant, persona));
+        let rows = keyset.apply(select, &keys).all(self.db.conn()).await?;
+        finish(rows, page).try_map(customer_from)
+    }
+
+    /// How many customers there are (of one persona).
+    pub async fn count_customers(
+        &self,
+        tenant: TenantId,
+        persona: Option<PersonaId>,
+    ) -> Result<u64, StoreError> {
+        Ok(customer::Entity::find()
+            .filter(Self::customer_condition(tenant, persona))
+            .count(self.db.conn())
+            .await?)
+    }
+
+    /// When each of these customers was first and last seen (customers
+    /// without interactions are left out).
+    pub async fn customer_activity(
+        &self,
+        tenant: TenantId,
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Activity>, StoreError> {
+        use interaction::Column as I;
+        let rows: Vec<(Uuid, Option<i64>, Option<i64>)> = interaction::Entity::find()
+            .select_only()
+            .column(I::CustomerId)
+            .column_as(I::OccurredAt.min(), "first_seen")
+            .column_as(I::OccurredAt.max(), "last_seen")
+            .filter(I::TenantId.eq(tenant.uuid()))
+            .filter(I::CustomerId.is_in(ids.iter().map(|id| id.uuid())))
+            .group_by(I::CustomerId)
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, first, last)| {
+                Some((
+                    CustomerId::from_uuid(id),
+                    Activity {
+                        first_seen_at: micros_to_time(first?),
+                        last_seen_at: micros_to_time(last?),
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    /// One page of a customer's interactions, in time order.
+    pub async fn list_interactions(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        filter: &InteractionFilter,
+        page: &PageRequest<InteractionKey>,
+    ) -> Result<Page<Interaction>, StoreError> {
+        use interaction::Column as I;
+        let mut select = interaction::Entity::find()
+            .filter(I::TenantId.eq(tenant.uuid()))
+            .filter(I::CustomerId.eq(customer.uuid()));
+        if let Some(journey) = filter.journey {
+            select = select.filter(I::JourneyId.eq(journey.uuid()));
+        }
+        if let Some(from) = filter.from {
+            select = select.filter(I::OccurredAt.gte(from.timestamp_micros()));
+        }
+        if let Some(to) = filter.to {
+            select = select.filter(I::OccurredAt.lt(to.timestamp_micros()));
+        }
+        let beyond = |key: &InteractionKey, forward: bool| {
+            let (time, id) = if forward {
+                (
+                    I::OccurredAt.gt(key.occurred_at_us),
+                    I::ExternalId.gt(key.external_id.clone()),
+                )
+            } else {
+                (
+                    I::OccurredAt.lt(key.occurred_at_us),
+                    I::ExternalId.lt(key.external_id.clone()),
+                )
+            };
+            Condition::any().add(time).add(
+                Condition::all()
+                    .add(I::OccurredAt.eq(key.occurred_at_us))
+                    .add(id),
+            )
+        };
+        if let Some(after) = &page.after {
+            select = select.filter(beyond(after, true));
+        }
+        if let Some(before) = &page.before {
+            select = select.filter(beyond(before, false));
+        }
+        let select = if page.from_end {
+            select
+                .order_by_desc(I::OccurredAt)
+                .order_by_desc(I::ExternalId)
+        } else {
+            select
+                .order_by_asc(I::OccurredAt)
+                .order_by_asc(I::ExternalId)
+        };
+        let rows = select.limit(page.limit + 1).all(self.db.conn()).await?;
+        finish(rows, page).try_map(interaction_from)
+    }
+
+    /// Forgets a customer: deletes them and every interaction of theirs, and
+    /// takes them out of every rollup, in one transaction. Returns how many
+    /// interactions were deleted.
+    pub async fn delete_customer(
+        &self,
+        tenant: TenantId,
+        external_id: &ExternalId,
+    ) -> Result<u64, StoreError> {
+        let t = tenant.uuid();
+        let txn = self.db.begin_write().await?;
+        let row = customer::Entity::find()
+            .filter(customer::Column::TenantId.eq(t))
+            .filter(customer::Column::ExternalId.eq(external_id.as_str()))
+            .one(&txn)
+            .await?
+            .found("customer")?;
+        let interactions = interaction::Entity::find()
+            .filter(interaction::Column::TenantId.eq(t))
+            .filter(interaction::Column::CustomerId.eq(row.id))
+            .all(&txn)
+            .await?;
+        let mut delta = StatsDelta::default();
+        let persona = row.persona_id.unwrap_or(NO_PERSONA);
+        for interaction in &interactions {
+            delta.add(&Contribution::of(interaction, persona), -1);
+        }
+        delta.apply(&txn, tenant).await?;
+        journey_progress::Entity::delete_many()
+            .filter(journey_progress::Column::TenantId.eq(t))
+            .filter(journey_progress::Column::CustomerId.eq(row.id))
+            .exec(&txn)
+            .await?;
+        interaction::Entity::delete_many()
+            .filter(interaction::Column::TenantId.eq(t))
+            .filter(interaction::Column::CustomerId.eq(row.id))
+            .exec(&txn)
+            .await?;
+        customer::Entity::delete_by_id((t, row.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(interactions.len() as u64)
+    }
+}
+
+/// Makes sure customers exist (creating unknown ones), for imports.
+impl Store {
+    /// The ids of these customers by external id, creating the unknown ones.
+    pub async fn ensure_customers(
+        &self,
+        tenant: TenantId,
+        external_ids: &[ExternalId],
+    ) -> Result<HashMap<String, CustomerId>, StoreError> {
+        let txn = self.db.begin_write().await?;
+        let found =
+            ensure_customers(&txn, tenant, external_ids.iter().map(ExternalId::as_str)).await?;
+        txn.commit().await?;
+        Ok(found
+            .into_iter()
+            .map(|(k, (id, _))| (k, CustomerId::from_uuid(id)))
+            .collect())
+    }
+}
+
+/// Clears the persona of every customer of `persona`, moving their rollup
+/// contributions to "no persona" (before the persona is deleted).
+pub(crate) async fn detach_persona(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    persona: Uuid,
+) -> Result<(), StoreError> {
+    let t = tenant.uuid();
+    let customers: Vec<Uuid> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .filter(customer::Column::TenantId.eq(t))
+        .filter(customer::Column::PersonaId.eq(persona))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for id in &customers {
+        move_persona_stats(conn, tenant, *id, persona, NO_PERSONA).await?;
+    }
+    customer::Entity::update_many()
+        .col_expr(customer::Column::PersonaId, Expr::value(Value::Uuid(None)))
+        .filter(customer::Column::TenantId.eq(t))
+        .filter(customer::Column::PersonaId.eq(persona))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Recomputes the funnel progress of every customer of a journey, after its
+/// phase structure changed.
+pub(crate) async fn refresh_journey_progress(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    journey: Uuid,
+) -> Result<(), StoreError> {
+    let customers: Vec<Uuid> = interaction::Entity::find()
+        .select_only()
+        .column(interaction::Column::CustomerId)
+        .distinct()
+        .filter(interaction::Column::TenantId.eq(tenant.uuid()))
+        .filter(interaction::Column::JourneyId.eq(journey))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for chunk in customers.chunks(1_000) {
+        recompute_progress(conn, tenant, chunk, &[journey]).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,573 @@
+//! The rollups derived from interactions, kept exact in the transaction that
+//! changes the interactions, and rebuilt from the raw events on demand:
+//!
+//! - `interaction_stats`: per journey, UTC day, touchpoint, persona and
+//!   currency, the counts and sums every metric is made of;
+//! - `journey_progress`: per journey and customer, the funnel chain (when the
+//!   customer reached each phase, see `journeyd_domain::funnel`).
+
+use crate::StoreError;
+use crate::entity::{interaction, interaction_stat, journey_progress, phase, touchpoint};
+use journeyd_domain::{TenantId, funnel};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// Microseconds in a day.
+pub(crate) const DAY_US: i64 = 86_400_000_000;
+/// The persona key of customers without a persona.
+pub(crate) const NO_PERSONA: Uuid = Uuid::nil();
+/// The most bound parameters one statement may carry (SQLite allows 32,766).
+pub(crate) const MAX_PARAMS: usize = 30_000;
+
+/// One interaction as the rollups see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Contribution {
+    pub journey: Uuid,
+    pub touchpoint: Uuid,
+    pub persona_key: Uuid,
+    pub occurred_at: i64,
+    pub sentiment: Option<i16>,
+    pub rating: Option<i16>,
+    pub nps: Option<i16>,
+    pub value: Option<(i64, String)>,
+}
+
+impl Contribution {
+    /// The contribution of a stored interaction by a customer with `persona_key`.
+    pub(crate) fn of(row: &interaction::Model, persona_key: Uuid) -> Self {
+        Self {
+            journey: row.journey_id,
+            touchpoint: row.touchpoint_id,
+            persona_key,
+            occurred_at: row.occurred_at,
+            sentiment: row.sentiment,
+            rating: row.rating,
+            nps: row.nps,
+            value: row.value_scaled.zip(row.value_currency.clone()),
+        }
+    }
+}
+
+/// The counters of one rollup row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsCounters {
+    /// Interactions.
+    pub interactions: i64,
+    /// Interactions with a sentiment.
+    pub sentiment_n: i64,
+    /// Sum of sentiments.
+    pub sentiment_sum: i64,
+    /// Sentiments above 0.
+    pub sentiment_pos: i64,
+    /// Sentiments of 0.
+    pub sentiment_neu: i64,
+    /// Sentiments below 0.
+    pub sentiment_neg: i64,
+    /// Interactions with a rating.
+    pub rating_n: i64,
+    /// Sum of ratings.
+    pub rating_sum: i64,
+    /// Ratings of 4 or 5.
+    pub rating_top: i64,
+    /// Interactions with an NPS answer.
+    pub nps_n: i64,
+    /// NPS answers of 9 or 10.
+    pub nps_promoters: i64,
+    /// NPS answers of 0 to 6.
+    pub nps_detractors: i64,
+    /// Sum of values, in 1/10,000 units of the row's currency.
+    pub value_sum: i64,
+}
+
+impl StatsCounters {
+    fn add(&mut self, c: &Contribution, sign: i64) {
+        self.interactions += sign;
+        if let Some(s) = c.sentiment {
+            let s = i64::from(s);
+            self.sentiment_n += sign;
+            self.sentiment_sum += sign * s;
+            match s {
+                1.. => self.sentiment_pos += sign,
+                0 => self.sentiment_neu += sign,
+                _ => self.sentiment_neg += sign,
+            }
+        }
+        if let Some(r) = c.rating {
+            self.rating_n += sign;
+            self.rating_sum += sign * i64::from(r);
+            if r >= 4 {
+                self.rating_top += sign;
+            }
+        }
+        if let Some(n) = c.nps {
+            self.nps_n += sign;
+            if n >= 9 {
+                self.nps_promoters += sign;
+            } else if n <= 6 {
+                self.nps_detractors += sign;
+            }
+        }
+        if let Some((amount, _)) = &c.value {
+            self.value_sum += sign * amount;
+        }
+    }
+
+    fn values(&self) -> [i64; 13] {
+        [
+            self.interactions,
+            self.sentiment_n,
+            self.sentiment_sum,
+            self.sentiment_pos,
+            self.sentiment_neu,
+            self.sentiment_neg,
+            self.rating_n,
+            self.rating_sum,
+            self.rating_top,
+            self.nps_n,
+            self.nps_promoters,
+            self.nps_detractors,
+            self.value_sum,
+        ]
+    }
+
+    pub(crate) fn of_row(row: &interaction_stat::Model) -> Self {
+        Self {
+            interactions: row.interactions,
+            sentiment_n: row.sentiment_n,
+            sentiment_sum: row.sentiment_sum,
+            sentiment_pos: row.sentiment_pos,
+            sentiment_neu: row.sentiment_neu,
+            sentiment_neg: row.sentiment_neg,
+            rating_n: row.rating_n,
+            rating_sum: row.rating_sum,
+            rating_top: row.rating_top,
+            nps_n: row.nps_n,
+            nps_promoters: row.nps_promoters,
+            nps_detractors: row.nps_detractors,
+            value_sum: row.value_sum,
+        }
+    }
+}
+
+const COUNTER_COLUMNS: [interaction_stat::Column; 13] = [
+    interaction_stat::Column::Interactions,
+    interaction_stat::Column::SentimentN,
+    interaction_stat::Column::SentimentSum,
+    interaction_stat::Column::SentimentPos,
+    interaction_stat::Column::SentimentNeu,
+    interaction_stat::Column::SentimentNeg,
+    interaction_stat::Column::RatingN,
+    interaction_stat::Column::RatingSum,
+    interaction_stat::Column::RatingTop,
+    interaction_stat::Column::NpsN,
+    interaction_stat::Column::NpsPromoters,
+    interaction_stat::Column::NpsDetractors,
+    interaction_stat::Column::ValueSum,
+];
+
+/// The key of one rollup row (besides the tenant).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StatsKey {
+    /// The journey.
+    pub journey: Uuid,
+    /// Days since the Unix epoch (UTC).
+    pub day: i32,
+    /// The touchpoint.
+    pub touchpoint: Uuid,
+    /// The persona, or the nil UUID for none.
+    pub persona_key: Uuid,
+    /// The value currency, or empty.
+    pub currency: String,
+}
+
+/// Changes to the stats rollup, summed in memory and written in one upsert.
+#[derive(Debug, Default)]
+pub(crate) struct StatsDelta {
+    rows: HashMap<StatsKey, StatsCounters>,
+    removes: bool,
+}
+
+impl StatsDelta {
+    /// Adds (`sign` 1) or removes (`sign` -1) one interaction.
+    pub(crate) fn add(&mut self, c: &Contribution, sign: i64) {
+        let key = StatsKey {
+            journey: c.journey,
+            day: c.occurred_at.div_euclid(DAY_US) as i32,
+            touchpoint: c.touchpoint,
+            persona_key: c.persona_key,
+            currency: c
+                .value
+                .as_ref()
+                .map(|(_, cur)| cur.clone())
+                .unwrap_or_default(),
+        };
+        self.rows.entry(key).or_default().add(c, sign);
+        if sign < 0 {
+            self.removes = true;
+        }
+    }
+
+    /// Writes the changes: counters are added to the stored ones, and rows
+    /// that reach zero interactions are removed.
+    pub(crate) async fn apply(
+        self,
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+    ) -> Result<(), StoreError> {
+        use interaction_stat::Column as C;
+        let rows: Vec<(StatsKey, StatsCounters)> = self
+            .rows
+            .into_iter()
+            .filter(|(_, counters)| *counters != StatsCounters::default())
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let key_columns = [
+            C::TenantId,
+            C::JourneyId,
+            C::Day,
+            C::TouchpointId,
+            C::PersonaKey,
+            C::Currency,
+        ];
+        let per_row = key_columns.len() + COUNTER_COLUMNS.len();
+        let mut conflict = OnConflict::columns(key_columns);
+        for column in COUNTER_COLUMNS {
+            conflict.value(
+                column,
+                Expr::col((interaction_stat::Entity, column))
+                    .add(Expr::col((Alias::new("excluded"), column))),
+            );
+        }
+        for chunk in rows.chunks(MAX_PARAMS / per_row) {
+            let mut insert = Query::insert();
+            insert
+                .into_table(interaction_stat::Entity)
+                .columns(key_columns.into_iter().chain(COUNTER_COLUMNS));
+            for (key, counters) in chunk {
+                let mut values: Vec<Expr> = vec![
+                    tenant.uuid().into(),
+                    key.journey.into(),
+                    key.day.into(),
+                    key.touchpoint.into(),
+                    key.persona_key.into(),
+                    key.currency.clone().into(),
+                ];
+                values.extend(counters.values().into_iter().map(Expr::from));
+                insert.values_panic(values);
+            }
+            insert.on_conflict(conflict.clone());
+            conn.execute(&insert).await?;
+        }
+        if self.removes {
+            let journeys: HashSet<Uuid> = rows.iter().map(|(k, _)| k.journey).collect();
+            let days: HashSet<i32> = rows.iter().map(|(k, _)| k.day).collect();
+            interaction_stat::Entity::delete_many()
+                .filter(C::TenantId.eq(tenant.uuid()))
+                .filter(C::JourneyId.is_in(journeys))
+                .filter(C::Day.is_in(days))
+                .filter(C::Interactions.eq(0))
+                .exec(conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Where each touchpoint of some journeys sits: its journey and its phase's
+/// position, and how many phases each journey has.
+#[derive(Debug, Default)]
+pub(crate) struct JourneyShapes {
+    touchpoints: HashMap<Uuid, usize>,
+    phase_counts: HashMap<Uuid, usize>,
+}
+
+impl JourneyShapes {
+    pub(crate) async fn load(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        journeys: &[Uuid],
+    ) -> Result<Self, StoreError> {
+        let phases: Vec<(Uuid, Uuid, i32)> = phase::Entity::find()
+            .select_only()
+            .columns([
+                phase::Column::Id,
+                phase::Column::JourneyId,
+                phase::Column::Position,
+            ])
+            .filter(phase::Column::TenantId.eq(tenant.uuid()))
+            .filter(phase::Column::JourneyId.is_in(journeys.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let touchpoints: Vec<(Uuid, Uuid)> = touchpoint::Entity::find()
+            .select_only()
+            .columns([touchpoint::Column::Id, touchpoint::Column::PhaseId])
+            .filter(touchpoint::Column::TenantId.eq(tenant.uuid()))
+            .filter(touchpoint::Column::JourneyId.is_in(journeys.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let position: HashMap<Uuid, usize> =
+            phases.iter().map(|(id, _, p)| (*id, *p as usize)).collect();
+        let mut shapes = JourneyShapes::default();
+        for (_, journey, _) in &phases {
+            *shapes.phase_counts.entry(*journey).or_default() += 1;
+        }
+        for (tp, phase) in touchpoints {
+            if let Some(p) = position.get(&phase) {
+                shapes.touchpoints.insert(tp, *p);
+            }
+        }
+        Ok(shapes)
+    }
+}
+
+/// Recomputes the funnel progress of `customers` in `journeys` from their
+/// raw interactions, replacing what was stored.
+pub(crate) async fn recompute_progress(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    customers: &[Uuid],
+    journeys: &[Uuid],
+) -> Result<(), StoreError> {
+    if customers.is_empty() || journeys.is_empty() {
+        return Ok(());
+    }
+    let shapes = JourneyShapes::load(conn, tenant, journeys).await?;
+    let mut histories: BTreeMap<(Uuid, Uuid), Vec<(i64, usize)>> = BTreeMap::new();
+    for chunk in customers.chunks(MAX_PARAMS / 2) {
+        let rows: Vec<(Uuid, Uuid, i64, Uuid)> = interaction::Entity::find()
+            .select_only()
+            .columns([
+                interaction::Column::JourneyId,
+                interaction::Column::CustomerId,
+                interaction::Column::OccurredAt,
+                interaction::Column::TouchpointId,
+            ])
+            .filter(interaction::Column::TenantId.eq(tenant.uuid()))
+            .filter(interaction::Column::CustomerId.is_in(chunk.iter().copied()))
+            .filter(interaction::Column::JourneyId.is_in(journeys.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (journey, customer, at, tp) in rows {
+            if let Some(phase) = shapes.touchpoints.get(&tp) {
+                histories
+                    .entry((journey, customer))
+                    .or_default()
+                    .push((at, *phase));
+            }
+        }
+    }
+    for chunk in customers.chunks(MAX_PARAMS / 2) {
+        journey_progress::Entity::delete_many()
+            .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
+            .filter(journey_progress::Column::JourneyId.is_in(journeys.iter().copied()))
+            .filter(journey_progress::Column::CustomerId.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?;
+    }
+    let mut rows = Vec::new();
+    for ((journey, customer), events) in &histories {
+        let phases = shapes.phase_counts.get(journey).copied().unwrap_or(0);
+        let chain = funnel::chain(events, phases);
+        let Some(&started) = chain.first() else {
+            continue;
+        };
+        let mut previous = started;
+        for (step, &reached) in chain.iter().enumerate() {
+            rows.push([
+                Expr::from(tenant.uuid()),
+                (*journey).into(),
+                (*customer).into(),
+                (step as i16).into(),
+                reached.into(),
+                started.into(),
+                previous.into(),
+            ]);
+            previous = reached;
+        }
+    }
+    use journey_progress::Column as P;
+    for chunk in rows.chunks(MAX_PARAMS / 7) {
+        let mut insert = Query::insert();
+        insert.into_table(journey_progress::Entity).columns([
+            P::TenantId,
+            P::JourneyId,
+            P::CustomerId,
+            P::Step,
+            P::ReachedAt,
+            P::StartedAt,
+            P::PreviousAt,
+        ]);
+        for row in chunk {
+            insert.values_panic(row.iter().cloned());
+        }
+        conn.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// How many stats rows a journey (or some of its touchpoints) has: zero
+/// exactly when no interaction was recorded there.
+pub(crate) async fn recorded_rows(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    journey: Uuid,
+    touchpoints: Option<&[Uuid]>,
+) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    let mut select = interaction_stat::Entity::find()
+        .filter(interaction_stat::Column::TenantId.eq(tenant.uuid()))
+        .filter(interaction_stat::Column::JourneyId.eq(journey));
+    if let Some(touchpoints) = touchpoints {
+        if touchpoints.is_empty() {
+            return Ok(0);
+        }
+        select = select
+            .filter(interaction_stat::Column::TouchpointId.is_in(touchpoints.iter().copied()));
+    }
+    Ok(select.limit(1).count(conn).await?)
+}
+
+/// What a rebuild recomputed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Interactions read.
+    pub interactions: u64,
+    /// Stats rows written.
+    pub stats_rows: u64,
+    /// Customers whose funnel progress was recomputed.
+    pub customers: u64,
+}
+
+/// The stored rollups of a tenant, in key order (for comparing them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RollupSnapshot {
+    /// Every stats row.
+    pub stats: Vec<(StatsKey, StatsCounters)>,
+    /// Every progress row: journey, customer, step, reached, started, previous.
+    pub progress: Vec<(Uuid, Uuid, i16, i64, i64, i64)>,
+}
+
+impl crate::Store {
+    /// Recomputes every rollup of `tenant` from its raw interactions, in one
+    /// transaction (readers see the old figures until it commits).
+    pub async fn rebuild_rollups(&self, tenant: TenantId) -> Result<RebuildReport, StoreError> {
+        use crate::entity::{customer, journey};
+        let t = tenant.uuid();
+        let txn = self.db.begin_write().await?;
+        interaction_stat::Entity::delete_many()
+            .filter(interaction_stat::Column::TenantId.eq(t))
+            .exec(&txn)
+            .await?;
+        journey_progress::Entity::delete_many()
+            .filter(journey_progress::Column::TenantId.eq(t))
+            .exec(&txn)
+            .await?;
+        let personas: HashMap<Uuid, Option<Uuid>> = customer::Entity::find()
+            .select_only()
+            .columns([customer::Column::Id, customer::Column::PersonaId])
+            .filter(customer::Column::TenantId.eq(t))
+            .into_tuple::<(Uuid, Option<Uuid>)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut report = RebuildReport::default();
+        let mut delta = StatsDelta::default();
+        let mut active: BTreeMap<Uuid, ()> = BTreeMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut select =
+                interaction::Entity::find().filter(interaction::Column::TenantId.eq(t));
+            if let Some(after) = &after {
+                select = select.filter(interaction::Column::ExternalId.gt(after.clone()));
+            }
+            use sea_orm::QueryOrder;
+            let rows = select
+                .order_by_asc(interaction::Column::ExternalId)
+                .limit(5_000)
+                .all(&txn)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.external_id.clone());
+            for row in &rows {
+                let persona = personas
+                    .get(&row.customer_id)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(NO_PERSONA);
+                delta.add(&Contribution::of(row, persona), 1);
+                active.insert(row.customer_id, ());
+            }
+            report.interactions += rows.len() as u64;
+        }
+        report.stats_rows = delta.rows.len() as u64;
+        delta.apply(&txn, tenant).await?;
+        let journeys: Vec<Uuid> = journey::Entity::find()
+            .select_only()
+            .column(journey::Column::Id)
+            .filter(journey::Column::TenantId.eq(t))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let customers: Vec<Uuid> = active.into_keys().collect();
+        for chunk in customers.chunks(1_000) {
+            recompute_progress(&txn, tenant, chunk, &journeys).await?;
+        }
+        report.customers = customers.len() as u64;
+        txn.commit().await?;
+        Ok(report)
+    }
+
+    /// Every rollup row of `tenant`, in key order.
+    pub async fn rollup_snapshot(&self, tenant: TenantId) -> Result<RollupSnapshot, StoreError> {
+        use sea_orm::QueryOrder;
+        let t = tenant.uuid();
+        let conn = self.db.conn();
+        let mut stats: Vec<(StatsKey, StatsCounters)> = interaction_stat::Entity::find()
+            .filter(interaction_stat::Column::TenantId.eq(t))
+            .all(conn)
+            .await?
+            .iter()
+            .map(|row| {
+                (
+                    StatsKey {
+                        journey: row.journey_id,
+                        day: row.day,
+                        touchpoint: row.touchpoint_id,
+                        persona_key: row.persona_key,
+                        currency: row.currency.clone(),
+                    },
+                    StatsCounters::of_row(row),
+                )
+            })
+            .collect();
+        stats.sort_by(|a, b| a.0.cmp(&b.0));
+        let progress = journey_progress::Entity::find()
+            .filter(journey_progress::Column::TenantId.eq(t))
+            .order_by_asc(journey_progress::Column::JourneyId)
+            .order_by_asc(journey_progress::Column::CustomerId)
+            .order_by_asc(journey_progress::Column::Step)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.journey_id,
+                    r.customer_id,
+                    r.step,
+                    r.reached_at,
+                    r.started_at,
+                    r.previous_at,
+                )
+            })
+            .collect();
+        Ok(RollupSnapshot { stats, progress })
+    }
+}

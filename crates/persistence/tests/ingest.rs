@@ -1,0 +1,455 @@
+//! Interaction ingest on a real database: idempotency, per-item outcomes,
+//! concurrency, rollups equal to a rebuild, forgetting a customer.
+
+use chrono::{DateTime, Duration, Utc};
+use journeyd_domain::interaction::DEFAULT_FUTURE_SKEW;
+use journeyd_domain::*;
+use journeyd_persistence::testing::{TestBackend, TestDatabase};
+use journeyd_persistence::{Store, on_both_databases};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+struct Fixture {
+    store: Store,
+    tenant: TenantId,
+    touchpoints: Vec<TouchpointId>,
+    personas: Vec<PersonaId>,
+    _db: TestDatabase,
+}
+
+fn name(text: &str) -> Name {
+    Name::parse("name", text).unwrap()
+}
+
+async fn setup(backend: TestBackend) -> Option<Fixture> {
+    let db = TestDatabase::create(backend).await?;
+    let store = Store::new(db.database.clone());
+    let tenant = store
+        .create_tenant(TenantSlug::parse("acme").unwrap(), name("Acme"))
+        .await
+        .unwrap()
+        .id;
+    let journey: JourneyId = store
+        .create_journey(
+            tenant,
+            NewJourney {
+                name: name("Webshop"),
+                description: None,
+                goal: None,
+                state: JourneyState::Current,
+                status: JourneyStatus::Active,
+                template: JourneyTemplate::FourStep,
+            },
+            &[],
+        )
+        .await
+        .unwrap()
+        .id;
+    let channel = store
+        .create_channel(
+            tenant,
+            NewChannel {
+                name: name("Web"),
+                kind: ChannelKind::Web,
+                description: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let phases = store.phases_of_journeys(tenant, &[journey]).await.unwrap();
+    let mut touchpoints = Vec::new();
+    for (p, phase) in phases.iter().enumerate() {
+        for t in 0..2 {
+            let tp = store
+                .create_touchpoint(
+                    tenant,
+                    NewTouchpoint {
+                        phase_id: phase.id,
+                        channel_id: channel,
+                        key: TouchpointKey::parse(&format!("tp-{p}-{t}")).unwrap(),
+                        name: name(&format!("Touchpoint {p}.{t}")),
+                        description: None,
+                        owner: None,
+                        goal: None,
+                        kpi: None,
+                        sentiment: None,
+                        is_conversion: p == 2,
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            touchpoints.push(tp.id);
+        }
+    }
+    let mut personas = Vec::new();
+    for p in ["Starter", "Loyal"] {
+        let persona = store
+            .create_persona(
+                tenant,
+                NewPersona {
+                    name: name(p),
+                    description: None,
+                    demographics: vec![],
+                    goals: vec![],
+                    frustrations: vec![],
+                    motivations: vec![],
+                    preferred_channels: vec![],
+                },
+            )
+            .await
+            .unwrap();
+        personas.push(persona.id);
+    }
+    Some(Fixture {
+        store,
+        tenant,
+        touchpoints,
+        personas,
+        _db: db,
+    })
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// An interaction `id` of `customer` at `touchpoint`, `minutes` after a fixed start.
+fn event(
+    id: &str,
+    customer: &str,
+    touchpoint: TouchpointId,
+    minutes: i64,
+    sentiment: Option<i64>,
+) -> NewInteraction {
+    let at = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+        + Duration::minutes(minutes);
+    let at = at.to_rfc3339();
+    let draft = InteractionDraft {
+        external_id: id,
+        customer,
+        occurred_at: &at,
+        sentiment,
+        rating: sentiment.map(|s| s + 3),
+        nps: sentiment.map(|s| (s * 2 + 6).clamp(0, 10)),
+        value: (minutes % 3 == 0)
+            .then_some(("12.50", if minutes % 2 == 0 { "EUR" } else { "USD" })),
+        properties: None,
+    };
+    NewInteraction::validate(
+        &draft,
+        TouchpointRef::Id(touchpoint),
+        now(),
+        DEFAULT_FUTURE_SKEW,
+    )
+    .unwrap()
+}
+
+async fn record(f: &Fixture, items: Vec<NewInteraction>) -> Vec<ItemOutcome> {
+    f.store
+        .record_interactions(f.tenant, items.into_iter().map(Ok).collect())
+        .await
+        .unwrap()
+}
+
+async fn assert_rollups_match_rebuild(f: &Fixture) {
+    let incremental = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    f.store.rebuild_rollups(f.tenant).await.unwrap();
+    let rebuilt = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    assert_eq!(incremental.stats.len(), rebuilt.stats.len(), "stats rows");
+    assert_eq!(
+        incremental, rebuilt,
+        "incremental rollups must equal the rebuild"
+    );
+}
+
+on_both_databases!(setup =>
+    the_same_batch_twice_stores_nothing_new,
+    a_mixed_batch_stores_exactly_the_valid_items,
+    concurrent_overlapping_writers_store_each_event_once,
+    random_batches_keep_rollups_equal_to_a_rebuild,
+    forgetting_a_customer_leaves_no_trace,
+);
+
+async fn the_same_batch_twice_stores_nothing_new(f: Fixture) {
+    let batch: Vec<NewInteraction> = (0..20)
+        .map(|i| {
+            event(
+                &format!("e{i}"),
+                &format!("c{}", i % 4),
+                f.touchpoints[(i % 8) as usize],
+                i,
+                Some(i % 5 - 2),
+            )
+        })
+        .collect();
+    let first = record(&f, batch.clone()).await;
+    assert!(
+        first.iter().all(|o| *o == ItemOutcome::Accepted),
+        "{first:?}"
+    );
+    let before = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    let second = record(&f, batch).await;
+    assert!(
+        second.iter().all(|o| *o == ItemOutcome::Duplicate),
+        "{second:?}"
+    );
+    assert_eq!(f.store.rollup_snapshot(f.tenant).await.unwrap(), before);
+    let total: i64 = before.stats.iter().map(|(_, c)| c.interactions).sum();
+    assert_eq!(total, 20);
+    assert_rollups_match_rebuild(&f).await;
+}
+
+async fn a_mixed_batch_stores_exactly_the_valid_items(f: Fixture) {
+    record(
+        &f,
+        vec![event("stored", "c1", f.touchpoints[0], 1, Some(1))],
+    )
+    .await;
+    let unknown = TouchpointId::generate();
+    let items: Vec<Result<NewInteraction, ItemOutcome>> = vec![
+        Ok(event("new-1", "c1", f.touchpoints[1], 2, Some(2))),
+        Err(ItemOutcome::invalid(&ValidationError::new(
+            "rating",
+            "must be between 1 and 5",
+        ))),
+        Ok(event("stored", "c1", f.touchpoints[0], 1, Some(1))),
+        Ok(event("stored", "c1", f.touchpoints[0], 1, Some(-1))),
+        Ok(event("lost", "c2", unknown, 3, None)),
+        Ok(event("new-2", "c2", f.touchpoints[2], 4, None)),
+        Ok(event("new-2", "c2", f.touchpoints[2], 4, None)),
+        Ok(event("new-2", "c2", f.touchpoints[3], 4, None)),
+    ];
+    let outcomes = f.store.record_interactions(f.tenant, items).await.unwrap();
+    let codes: Vec<&str> = outcomes
+        .iter()
+        .map(|o| match o {
+            ItemOutcome::Accepted => "accepted",
+            ItemOutcome::Duplicate => "duplicate",
+            ItemOutcome::Rejected { code, .. } => code.label(),
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "accepted",
+            "BAD_USER_INPUT",
+            "duplicate",
+            "CONFLICT",
+            "NOT_FOUND",
+            "accepted",
+            "duplicate",
+            "CONFLICT"
+        ]
+    );
+    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    let total: i64 = snapshot.stats.iter().map(|(_, c)| c.interactions).sum();
+    assert_eq!(total, 3, "stored, new-1 and new-2");
+    let c1 = f
+        .store
+        .customer_by_external_id(f.tenant, &ExternalId::parse("c", "c1").unwrap())
+        .await
+        .unwrap();
+    let page = f
+        .store
+        .list_interactions(
+            f.tenant,
+            c1.id,
+            &Default::default(),
+            &journeyd_persistence::PageRequest {
+                after: None,
+                before: None,
+                limit: 10,
+                from_end: false,
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.items.iter().map(|i| i.external_id.as_str()).collect();
+    assert_eq!(ids, ["stored", "new-1"]);
+    assert_eq!(
+        page.items[0].sentiment.map(|s| s.get()),
+        Some(1),
+        "never overwritten"
+    );
+    assert_rollups_match_rebuild(&f).await;
+}
+
+async fn concurrent_overlapping_writers_store_each_event_once(f: Fixture) {
+    let f = std::sync::Arc::new(f);
+    let mut tasks = Vec::new();
+    for writer in 0..8i64 {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            // Writers share half of their events with the next writer.
+            let batch: Vec<NewInteraction> = (writer * 50..writer * 50 + 100)
+                .map(|i| {
+                    event(
+                        &format!("e{i}"),
+                        &format!("c{}", i % 17),
+                        f.touchpoints[(i % 8) as usize],
+                        i,
+                        Some(i % 5 - 2),
+                    )
+                })
+                .collect();
+            f.store
+                .record_interactions(f.tenant, batch.into_iter().map(Ok).collect())
+                .await
+                .unwrap()
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        let outcomes = task.await.unwrap();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, ItemOutcome::Accepted | ItemOutcome::Duplicate))
+        );
+        accepted += outcomes
+            .iter()
+            .filter(|o| **o == ItemOutcome::Accepted)
+            .count();
+    }
+    assert_eq!(accepted, 450, "events 0..450, each accepted exactly once");
+    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    let total: i64 = snapshot.stats.iter().map(|(_, c)| c.interactions).sum();
+    assert_eq!(total, 450);
+    assert_rollups_match_rebuild(&f).await;
+}
+
+async fn random_batches_keep_rollups_equal_to_a_rebuild(f: Fixture) {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut next_id = 0;
+    let mut sent: Vec<NewInteraction> = Vec::new();
+    for round in 0..12 {
+        let mut batch = Vec::new();
+        for _ in 0..rng.random_range(5..40) {
+            let roll: f64 = rng.random();
+            if roll < 0.15 && !sent.is_empty() {
+                // A retry of something already sent.
+                batch.push(sent[rng.random_range(0..sent.len())].clone());
+            } else if roll < 0.2 && !sent.is_empty() {
+                // The same key with other content: a conflict.
+                let mut clash = sent[rng.random_range(0..sent.len())].clone();
+                clash.sentiment = Some(
+                    SentimentScore::new(if clash.sentiment.map(|s| s.get()) == Some(2) {
+                        -2
+                    } else {
+                        2
+                    })
+                    .unwrap(),
+                );
+                batch.push(clash);
+            } else {
+                // Late events: anywhere in the past 30 days of the timeline.
+                let minutes = rng.random_range(0..43_200);
+                let customer = format!("c{}", rng.random_range(0..15));
+                let tp = f.touchpoints[rng.random_range(0..f.touchpoints.len())];
+                let sentiment = rng.random_bool(0.7).then(|| rng.random_range(-2..=2));
+                let e = event(&format!("e{next_id}"), &customer, tp, minutes, sentiment);
+                next_id += 1;
+                sent.push(e.clone());
+                batch.push(e);
+            }
+        }
+        record(&f, batch).await;
+        if round % 4 == 3 {
+            // Personas change: contributions move between persona keys.
+            let mut customers: Vec<Result<CustomerUpsert, CustomerOutcome>> = Vec::new();
+            for c in 0..15 {
+                if !rng.random_bool(0.5) {
+                    continue;
+                }
+                let persona = match rng.random_range(0..3) {
+                    0 => None,
+                    p => Some(f.personas[p - 1]),
+                };
+                customers.push(Ok(CustomerUpsert {
+                    external_id: ExternalId::parse("e", &format!("c{c}")).unwrap(),
+                    persona_id: Some(persona),
+                    attributes: None,
+                }));
+            }
+            f.store.upsert_customers(f.tenant, customers).await.unwrap();
+        }
+        if round == 8 {
+            f.store
+                .delete_customer(f.tenant, &ExternalId::parse("e", "c3").unwrap())
+                .await
+                .ok();
+        }
+    }
+    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    assert!(!snapshot.progress.is_empty());
+    assert_rollups_match_rebuild(&f).await;
+}
+
+async fn forgetting_a_customer_leaves_no_trace(f: Fixture) {
+    let empty = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    assert!(empty.stats.is_empty());
+    f.store
+        .upsert_customers(
+            f.tenant,
+            vec![Ok(CustomerUpsert {
+                external_id: ExternalId::parse("e", "keep").unwrap(),
+                persona_id: Some(Some(f.personas[0])),
+                attributes: None,
+            })],
+        )
+        .await
+        .unwrap();
+    let keep: Vec<NewInteraction> = (0..6)
+        .map(|i| {
+            event(
+                &format!("k{i}"),
+                "keep",
+                f.touchpoints[i as usize],
+                i * 10,
+                Some(1),
+            )
+        })
+        .collect();
+    record(&f, keep).await;
+    let only_keep = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    let forget: Vec<NewInteraction> = (0..8)
+        .map(|i| {
+            event(
+                &format!("f{i}"),
+                "forget",
+                f.touchpoints[i as usize],
+                i * 7,
+                Some(-1),
+            )
+        })
+        .collect();
+    record(&f, forget).await;
+    assert_ne!(f.store.rollup_snapshot(f.tenant).await.unwrap(), only_keep);
+
+    let forget = ExternalId::parse("e", "forget").unwrap();
+    let deleted = f.store.delete_customer(f.tenant, &forget).await.unwrap();
+    assert_eq!(deleted, 8);
+    assert_eq!(
+        f.store.rollup_snapshot(f.tenant).await.unwrap(),
+        only_keep,
+        "no trace in the rollups"
+    );
+    assert!(
+        f.store
+            .customer_by_external_id(f.tenant, &forget)
+            .await
+            .is_err()
+    );
+    // Sending the forgotten events again is possible (a new customer).
+    let again = record(
+        &f,
+        vec![event("f0", "forget", f.touchpoints[0], 0, Some(-1))],
+    )
+    .await;
+    assert_eq!(again, [ItemOutcome::Accepted]);
+    assert_rollups_match_rebuild(&f).await;
+}
