@@ -90,6 +90,66 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL); `schema.graphql` is its output.
     Schema,
+    /// Recompute derived data.
+    Rollups {
+        /// The rollups action.
+        #[command(subcommand)]
+        action: RollupsAction,
+    },
+    /// Import interactions or customers from an NDJSON or CSV file.
+    Import {
+        /// What the file holds.
+        #[command(subcommand)]
+        what: ImportKind,
+    },
+}
+
+/// `journeyd rollups` actions.
+#[derive(Subcommand, Debug)]
+pub enum RollupsAction {
+    /// Recompute every rollup from the raw interactions.
+    Rebuild {
+        /// Only this tenant (default: every tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// What an import file holds.
+#[derive(Subcommand, Debug)]
+pub enum ImportKind {
+    /// Interactions, one per line or row (the fields of `InteractionInput`).
+    Interactions(ImportArgs),
+    /// Customers, one per line or row (the fields of `CustomerInput`).
+    Customers(ImportArgs),
+}
+
+/// Options of `journeyd import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The file to import (`.ndjson`/`.jsonl` or `.csv`).
+    pub file: std::path::PathBuf,
+    /// The tenant to import into.
+    #[arg(long)]
+    pub tenant: String,
+    /// The file format (default: from the file name).
+    #[arg(long)]
+    pub format: Option<ImportFormat>,
+    /// Items per transaction.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+    /// Where rejected lines go (default: FILE.rejects.ndjson).
+    #[arg(long)]
+    pub rejects: Option<std::path::PathBuf>,
+}
+
+/// An import file format.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header row.
+    Csv,
 }
 
 /// Options of `journeyd serve`.
@@ -111,6 +171,10 @@ pub struct ServeArgs {
     /// The most database connections the pool holds.
     #[arg(long, env = "JOURNEYD_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+
+    /// The most items one ingest call (interactions, customers) may carry.
+    #[arg(long, env = "JOURNEYD_MAX_BATCH", default_value_t = 1000)]
+    pub max_batch: usize,
 }
 
 /// `journeyd migrate` actions.

@@ -3,12 +3,16 @@
 
 pub mod config;
 pub mod demo;
+mod import;
+mod progress;
 mod serve;
 
 pub use serve::{ServeOptions, serve, shutdown_signal};
 
 use anyhow::{Context, bail};
-use config::{Cli, Command, JwtArgs, MigrateAction, TenantAction, TokenArgs};
+use config::{
+    Cli, Command, ImportKind, JwtArgs, MigrateAction, RollupsAction, TenantAction, TokenArgs,
+};
 use journeyd_api::{AuthConfig, TokenIssuer, schema_sdl};
 use journeyd_domain::{Name, Scopes, TenantSlug};
 use journeyd_persistence::{Database, DatabaseOptions, Store};
@@ -27,6 +31,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", schema_sdl());
             Ok(())
         }
+        Command::Rollups {
+            action: RollupsAction::Rebuild { tenant },
+        } => rebuild(&cli.database_url, tenant.as_deref()).await,
+        Command::Import { what } => match what {
+            ImportKind::Interactions(args) => import::interactions(&cli.database_url, args).await,
+            ImportKind::Customers(args) => import::customers(&cli.database_url, args).await,
+        },
     }
 }
 
@@ -113,6 +124,45 @@ async fn tenant(url: &str, action: TenantAction) -> anyhow::Result<()> {
     }
     db.close().await?;
     Ok(())
+}
+
+async fn rebuild(url: &str, only: Option<&str>) -> anyhow::Result<()> {
+    let db = open_database(url, &DatabaseOptions::default()).await?;
+    db.migrate_up().await?;
+    let store = Store::new(db.clone());
+    let tenants = store.list_tenants().await?;
+    let chosen: Vec<_> = tenants
+        .into_iter()
+        .filter(|t| only.is_none_or(|slug| t.slug.as_str() == slug))
+        .collect();
+    if let (Some(slug), true) = (only, chosen.is_empty()) {
+        bail!("no tenant '{slug}'");
+    }
+    for tenant in chosen {
+        let started = std::time::Instant::now();
+        let report = store.rebuild_rollups(tenant.id).await?;
+        println!(
+            "{}: {} interactions, {} stats rows, {} customers' progress rebuilt in {:.1}s",
+            tenant.slug,
+            report.interactions,
+            report.stats_rows,
+            report.customers,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    db.close().await?;
+    Ok(())
+}
+
+/// The tenant named on the command line.
+pub(crate) async fn find_tenant(
+    store: &Store,
+    slug: &str,
+) -> anyhow::Result<journeyd_domain::Tenant> {
+    match store.tenant_by_slug(slug).await? {
+        Some(tenant) => Ok(tenant),
+        None => bail!("no tenant '{slug}': create it with `journeyd tenant create {slug}`"),
+    }
 }
 
 async fn token(url: &str, jwt: &JwtArgs, args: TokenArgs) -> anyhow::Result<()> {

@@ -55,7 +55,11 @@ pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> 
         // A closed standard output must not take the server down.
         let _ = writeln!(std::io::stdout(), "{}", demo.banner(addr));
     }
-    let state = AppState::new(store, &auth, &SchemaLimits::default());
+    let limits = SchemaLimits {
+        max_batch_items: args.max_batch,
+        ..SchemaLimits::default()
+    };
+    let state = AppState::new(store, &auth, &limits);
     let options = ServeOptions {
         shutdown_grace: args.shutdown_grace,
     };

@@ -14,6 +14,9 @@ mod types;
 pub use context::RequestData;
 pub use ids::{GlobalId, NodeKind};
 pub use loaders::Loaders;
+pub use mutation::ingest::{
+    CustomerInput, InteractionInput, MoneyInput, validate_customer, validate_interaction,
+};
 
 use async_graphql::{EmptySubscription, Schema};
 use journeyd_persistence::Store;

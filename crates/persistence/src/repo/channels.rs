@@ -65,6 +65,7 @@ impl Store {
     ) -> Result<Vec<Channel>, StoreError> {
         let rows = channel::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 channel::Column::TenantId,
                 tenant,
                 channel::Column::Id,

@@ -3,7 +3,7 @@
 
 use super::ingest::ensure_customers;
 use super::rollups::{Contribution, MAX_PARAMS, NO_PERSONA, StatsDelta, recompute_progress};
-use super::{now, tenant_and_in};
+use super::{any_of, now, tenant_and_in};
 use crate::entity::{customer, interaction, journey_progress, persona};
 use crate::error::FoundExt;
 use crate::page::{KeysetOrder, SortKey, finish};
@@ -148,6 +148,7 @@ impl Store {
                 .select_only()
                 .column(persona::Column::Id)
                 .filter(tenant_and_in(
+                    &txn,
                     persona::Column::TenantId,
                     tenant,
                     persona::Column::Id,
@@ -169,7 +170,11 @@ impl Store {
             for chunk in names.chunks(MAX_PARAMS) {
                 let rows = customer::Entity::find()
                     .filter(customer::Column::TenantId.eq(t))
-                    .filter(customer::Column::ExternalId.is_in(chunk.iter().copied()))
+                    .filter(any_of(
+                        &txn,
+                        customer::Column::ExternalId,
+                        chunk.iter().map(|s| s.to_string()),
+                    ))
                     .all(&txn)
                     .await?;
                 found.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
@@ -280,6 +285,7 @@ impl Store {
     ) -> Result<Vec<Customer>, StoreError> {
         let rows = customer::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 customer::Column::TenantId,
                 tenant,
                 customer::Column::Id,
@@ -351,7 +357,11 @@ impl Store {
             .column_as(I::OccurredAt.min(), "first_seen")
             .column_as(I::OccurredAt.max(), "last_seen")
             .filter(I::TenantId.eq(tenant.uuid()))
-            .filter(I::CustomerId.is_in(ids.iter().map(|id| id.uuid())))
+            .filter(any_of(
+                self.db.conn(),
+                I::CustomerId,
+                ids.iter().map(|id| id.uuid()),
+            ))
             .group_by(I::CustomerId)
             .into_tuple()
             .all(self.db.conn())

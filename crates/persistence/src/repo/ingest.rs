@@ -3,8 +3,8 @@
 //! keeps the rollups exact. Safe to retry: an item already stored with the
 //! same content is a duplicate, never a second event.
 
-use super::now;
 use super::rollups::{Contribution, MAX_PARAMS, NO_PERSONA, StatsDelta, recompute_progress};
+use super::{any_of, now};
 use crate::entity::{customer, interaction, touchpoint};
 use crate::{Store, StoreError};
 use journeyd_domain::*;
@@ -166,7 +166,11 @@ async fn record(
             .select_only()
             .columns([I::ExternalId, I::ContentHash])
             .filter(I::TenantId.eq(t))
-            .filter(I::ExternalId.is_in(chunk.iter().copied()))
+            .filter(any_of(
+                txn,
+                I::ExternalId,
+                chunk.iter().map(|s| s.to_string()),
+            ))
             .into_tuple()
             .all(txn)
             .await?;
@@ -252,7 +256,7 @@ async fn resolve_touchpoints(
             .select_only()
             .columns([T::Id, T::JourneyId])
             .filter(T::TenantId.eq(t))
-            .filter(T::Id.is_in(ids))
+            .filter(any_of(txn, T::Id, ids))
             .into_tuple()
             .all(txn)
             .await?;
@@ -264,8 +268,8 @@ async fn resolve_touchpoints(
             .select_only()
             .columns([T::Id, T::JourneyId, T::Key])
             .filter(T::TenantId.eq(t))
-            .filter(T::JourneyId.is_in(keyed_journeys))
-            .filter(T::Key.is_in(keys))
+            .filter(any_of(txn, T::JourneyId, keyed_journeys))
+            .filter(any_of(txn, T::Key, keys.into_iter().map(str::to_owned)))
             .into_tuple()
             .all(txn)
             .await?;
@@ -373,7 +377,11 @@ async fn find_customers<'a>(
             .select_only()
             .columns([C::ExternalId, C::Id, C::PersonaId])
             .filter(C::TenantId.eq(tenant.uuid()))
-            .filter(C::ExternalId.is_in(chunk.iter().copied()))
+            .filter(any_of(
+                txn,
+                C::ExternalId,
+                chunk.iter().map(|s| s.to_string()),
+            ))
             .into_tuple()
             .all(txn)
             .await?;

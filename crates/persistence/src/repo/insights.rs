@@ -149,6 +149,7 @@ impl Store {
     ) -> Result<Vec<Insight>, StoreError> {
         let rows = insight::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 insight::Column::TenantId,
                 tenant,
                 column,

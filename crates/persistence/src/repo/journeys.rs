@@ -238,6 +238,7 @@ impl Store {
     ) -> Result<Vec<Journey>, StoreError> {
         let rows = journey::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 journey::Column::TenantId,
                 tenant,
                 journey::Column::Id,
@@ -571,6 +572,7 @@ async fn link_personas(
     }
     let found = persona::Entity::find()
         .filter(tenant_and_in(
+            txn,
             persona::Column::TenantId,
             tenant,
             persona::Column::Id,

@@ -98,6 +98,7 @@ impl Store {
     ) -> Result<Vec<Persona>, StoreError> {
         let rows = persona::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 persona::Column::TenantId,
                 tenant,
                 persona::Column::Id,
@@ -196,6 +197,7 @@ impl Store {
     ) -> Result<Vec<(JourneyId, Persona)>, StoreError> {
         let links = journey_persona::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 journey_persona::Column::TenantId,
                 tenant,
                 journey_persona::Column::JourneyId,
@@ -242,6 +244,7 @@ impl Store {
     ) -> Result<Vec<(PersonaId, Journey)>, StoreError> {
         let links = journey_persona::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 journey_persona::Column::TenantId,
                 tenant,
                 journey_persona::Column::PersonaId,
@@ -254,6 +257,7 @@ impl Store {
         }
         let rows = journey::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 journey::Column::TenantId,
                 tenant,
                 journey::Column::Id,

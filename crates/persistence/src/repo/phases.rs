@@ -138,6 +138,7 @@ impl Store {
     ) -> Result<Vec<Phase>, StoreError> {
         let rows = phase::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 phase::Column::TenantId,
                 tenant,
                 phase::Column::Id,
@@ -156,6 +157,7 @@ impl Store {
     ) -> Result<Vec<Phase>, StoreError> {
         let rows = phase::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 phase::Column::TenantId,
                 tenant,
                 phase::Column::JourneyId,

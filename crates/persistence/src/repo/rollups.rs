@@ -6,6 +6,7 @@
 //! - `journey_progress`: per journey and customer, the funnel chain (when the
 //!   customer reached each phase, see `journeyd_domain::funnel`).
 
+use super::any_of;
 use crate::StoreError;
 use crate::entity::{interaction, interaction_stat, journey_progress, phase, touchpoint};
 use journeyd_domain::{TenantId, funnel};
@@ -338,8 +339,11 @@ pub(crate) async fn recompute_progress(
         return Ok(());
     }
     let shapes = JourneyShapes::load(conn, tenant, journeys).await?;
+    let wanted_journeys: HashSet<Uuid> = journeys.iter().copied().collect();
     let mut histories: BTreeMap<(Uuid, Uuid), Vec<(i64, usize)>> = BTreeMap::new();
     for chunk in customers.chunks(MAX_PARAMS / 2) {
+        // By customer only: the customer index answers it, whatever the
+        // statistics; other journeys' rows are dropped below.
         let rows: Vec<(Uuid, Uuid, i64, Uuid)> = interaction::Entity::find()
             .select_only()
             .columns([
@@ -349,12 +353,18 @@ pub(crate) async fn recompute_progress(
                 interaction::Column::TouchpointId,
             ])
             .filter(interaction::Column::TenantId.eq(tenant.uuid()))
-            .filter(interaction::Column::CustomerId.is_in(chunk.iter().copied()))
-            .filter(interaction::Column::JourneyId.is_in(journeys.iter().copied()))
+            .filter(any_of(
+                conn,
+                interaction::Column::CustomerId,
+                chunk.iter().copied(),
+            ))
             .into_tuple()
             .all(conn)
             .await?;
         for (journey, customer, at, tp) in rows {
+            if !wanted_journeys.contains(&journey) {
+                continue;
+            }
             if let Some(phase) = shapes.touchpoints.get(&tp) {
                 histories
                     .entry((journey, customer))
@@ -366,8 +376,16 @@ pub(crate) async fn recompute_progress(
     for chunk in customers.chunks(MAX_PARAMS / 2) {
         journey_progress::Entity::delete_many()
             .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
-            .filter(journey_progress::Column::JourneyId.is_in(journeys.iter().copied()))
-            .filter(journey_progress::Column::CustomerId.is_in(chunk.iter().copied()))
+            .filter(any_of(
+                conn,
+                journey_progress::Column::JourneyId,
+                journeys.iter().copied(),
+            ))
+            .filter(any_of(
+                conn,
+                journey_progress::Column::CustomerId,
+                chunk.iter().copied(),
+            ))
             .exec(conn)
             .await?;
     }

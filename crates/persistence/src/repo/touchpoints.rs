@@ -217,6 +217,7 @@ impl Store {
     ) -> Result<Vec<Touchpoint>, StoreError> {
         let rows = touchpoint::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 touchpoint::Column::TenantId,
                 tenant,
                 touchpoint::Column::Id,
@@ -235,6 +236,7 @@ impl Store {
     ) -> Result<Vec<Touchpoint>, StoreError> {
         let rows = touchpoint::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 touchpoint::Column::TenantId,
                 tenant,
                 touchpoint::Column::PhaseId,
@@ -255,6 +257,7 @@ impl Store {
     ) -> Result<Vec<Touchpoint>, StoreError> {
         let rows = touchpoint::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 touchpoint::Column::TenantId,
                 tenant,
                 touchpoint::Column::JourneyId,

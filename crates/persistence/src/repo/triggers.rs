@@ -84,6 +84,7 @@ impl Store {
     ) -> Result<Vec<Trigger>, StoreError> {
         let rows = trigger::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 trigger::Column::TenantId,
                 tenant,
                 trigger::Column::JourneyId,
@@ -103,6 +104,7 @@ impl Store {
     ) -> Result<Vec<Trigger>, StoreError> {
         let rows = trigger::Entity::find()
             .filter(tenant_and_in(
+                self.db.conn(),
                 trigger::Column::TenantId,
                 tenant,
                 trigger::Column::PhaseId,

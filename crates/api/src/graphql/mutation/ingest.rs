@@ -13,7 +13,8 @@ use journeyd_domain::interaction::DEFAULT_FUTURE_SKEW;
 use journeyd_domain::*;
 
 /// An amount of money.
-#[derive(InputObject)]
+#[derive(InputObject, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MoneyInput {
     /// A decimal amount with at most 4 decimals, as a string ("79.90").
     pub amount: String,
@@ -21,8 +22,10 @@ pub struct MoneyInput {
     pub currency: String,
 }
 
-/// One interaction: a customer met a touchpoint at a moment.
-#[derive(InputObject)]
+/// One interaction: a customer met a touchpoint at a moment. The same shape
+/// is one line of an NDJSON import file.
+#[derive(InputObject, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InteractionInput {
     /// The idempotency key, unique per tenant: sending it again is safe.
     pub external_id: String,
@@ -95,12 +98,15 @@ pub struct RecordInteractionsPayload {
     pub results: Vec<InteractionResult>,
 }
 
-/// A customer to create or update by external id.
-#[derive(InputObject)]
+/// A customer to create or update by external id. The same shape is one
+/// line of an NDJSON import file.
+#[derive(InputObject, serde::Deserialize, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerInput {
     /// The customer's id in the CRM.
     pub external_id: String,
     /// The persona to assign (null: none; left out: unchanged).
+    #[serde(default = "undefined")]
     pub persona_id: MaybeUndefined<ID>,
     /// Free attributes: a JSON object of at most 16 KiB (replaces the stored
     /// one; left out: unchanged).
@@ -167,6 +173,10 @@ pub struct DeleteCustomerPayload {
     pub interactions_deleted: i64,
 }
 
+fn undefined() -> MaybeUndefined<ID> {
+    MaybeUndefined::Undefined
+}
+
 fn check_batch(ctx: &Context<'_>, field: &str, len: usize) -> ApiResult<()> {
     let max = ctx
         .data_opt::<SchemaLimits>()
@@ -229,7 +239,7 @@ pub fn validate_interaction(
 }
 
 /// Validates one customer item; a rejection is its code and message.
-fn validate_customer(item: CustomerInput) -> Result<CustomerUpsert, (RejectionCode, String)> {
+pub fn validate_customer(item: CustomerInput) -> Result<CustomerUpsert, (RejectionCode, String)> {
     let reject = |code: RejectionCode, message: String| (code, message);
     let external_id = ExternalId::parse("externalId", &item.external_id)
         .map_err(|e| reject(RejectionCode::BadUserInput, e.to_string()))?;
