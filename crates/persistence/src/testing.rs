@@ -123,3 +123,114 @@ macro_rules! on_both_databases {
         )+
     };
 }
+
+/// One interaction for the plain-INSERT baseline of the ingest benchmark.
+#[derive(Debug, Clone)]
+pub struct PlainInteraction {
+    /// Its external id.
+    pub external_id: String,
+    /// Its customer's id (the customer row is inserted with it if new).
+    pub customer_id: uuid::Uuid,
+    /// Its customer's external id.
+    pub customer_external_id: String,
+    /// Whether this is the customer's first interaction (insert the customer).
+    pub new_customer: bool,
+    /// The journey.
+    pub journey_id: uuid::Uuid,
+    /// The touchpoint.
+    pub touchpoint_id: uuid::Uuid,
+    /// When, in microseconds since the epoch.
+    pub occurred_at_us: i64,
+    /// Sentiment.
+    pub sentiment: Option<i16>,
+    /// Rating.
+    pub rating: Option<i16>,
+    /// NPS answer.
+    pub nps: Option<i16>,
+    /// Value in 1/10,000 units and its currency.
+    pub value: Option<(i64, String)>,
+    /// Properties.
+    pub properties: Option<serde_json::Value>,
+}
+
+impl crate::Store {
+    /// The database's own limit for storing a batch: new customers and the
+    /// interactions with one multi-row INSERT each, no checks, no rollups,
+    /// no transaction around them (the ingest benchmark's baseline).
+    pub async fn insert_plain(
+        &self,
+        tenant: journeyd_domain::TenantId,
+        rows: &[PlainInteraction],
+    ) -> Result<(), crate::StoreError> {
+        use crate::entity::{customer, interaction};
+        use sea_orm::ConnectionTrait;
+        use sea_orm::sea_query::Query;
+        let conn = self.database().conn();
+        let t = tenant.uuid();
+        let at = chrono::Utc::now();
+        let new_customers: Vec<&PlainInteraction> =
+            rows.iter().filter(|r| r.new_customer).collect();
+        if !new_customers.is_empty() {
+            let mut insert = Query::insert();
+            insert.into_table(customer::Entity).columns([
+                customer::Column::TenantId,
+                customer::Column::Id,
+                customer::Column::ExternalId,
+                customer::Column::PersonaId,
+                customer::Column::Attributes,
+                customer::Column::CreatedAt,
+                customer::Column::UpdatedAt,
+            ]);
+            for row in new_customers {
+                insert.values_panic([
+                    t.into(),
+                    row.customer_id.into(),
+                    row.customer_external_id.clone().into(),
+                    Option::<uuid::Uuid>::None.into(),
+                    serde_json::json!({}).into(),
+                    at.into(),
+                    at.into(),
+                ]);
+            }
+            conn.execute(&insert).await?;
+        }
+        use interaction::Column as I;
+        let mut insert = Query::insert();
+        insert.into_table(interaction::Entity).columns([
+            I::TenantId,
+            I::ExternalId,
+            I::CustomerId,
+            I::JourneyId,
+            I::TouchpointId,
+            I::OccurredAt,
+            I::Sentiment,
+            I::Rating,
+            I::Nps,
+            I::ValueScaled,
+            I::ValueCurrency,
+            I::Properties,
+            I::ContentHash,
+            I::RecordedAt,
+        ]);
+        for row in rows {
+            insert.values_panic([
+                t.into(),
+                row.external_id.clone().into(),
+                row.customer_id.into(),
+                row.journey_id.into(),
+                row.touchpoint_id.into(),
+                row.occurred_at_us.into(),
+                row.sentiment.into(),
+                row.rating.into(),
+                row.nps.into(),
+                row.value.as_ref().map(|v| v.0).into(),
+                row.value.as_ref().map(|v| v.1.clone()).into(),
+                sea_orm::Value::Json(row.properties.clone().map(Box::new)).into(),
+                0i64.into(),
+                at.into(),
+            ]);
+        }
+        conn.execute(&insert).await?;
+        Ok(())
+    }
+}

@@ -346,8 +346,14 @@ async fn random_batches_keep_rollups_equal_to_a_rebuild(f: Fixture) {
                 );
                 batch.push(clash);
             } else {
-                // Late events: anywhere in the past 30 days of the timeline.
-                let minutes = rng.random_range(0..43_200);
+                // Even rounds move forward in time (the in-order path of
+                // the progress rollup); odd rounds bring late events from
+                // anywhere in the timeline (the recompute path).
+                let minutes = if round % 2 == 0 {
+                    50_000 + round * 2_000 + rng.random_range(0..1_000)
+                } else {
+                    rng.random_range(0..43_200)
+                };
                 let customer = format!("c{}", rng.random_range(0..15));
                 let tp = f.touchpoints[rng.random_range(0..f.touchpoints.len())];
                 let sentiment = rng.random_bool(0.7).then(|| rng.random_range(-2..=2));

@@ -175,6 +175,8 @@ impl Store {
                         customer::Column::ExternalId,
                         chunk.iter().map(|s| s.to_string()),
                     ))
+                    .order_by_asc(customer::Column::Id)
+                    .lock_exclusive()
                     .all(&txn)
                     .await?;
                 found.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
@@ -451,6 +453,7 @@ impl Store {
         let row = customer::Entity::find()
             .filter(customer::Column::TenantId.eq(t))
             .filter(customer::Column::ExternalId.eq(external_id.as_str()))
+            .lock_exclusive()
             .one(&txn)
             .await?
             .found("customer")?;

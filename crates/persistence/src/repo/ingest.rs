@@ -3,7 +3,10 @@
 //! keeps the rollups exact. Safe to retry: an item already stored with the
 //! same content is a duplicate, never a second event.
 
-use super::rollups::{Contribution, MAX_PARAMS, NO_PERSONA, StatsDelta, recompute_progress};
+use super::rollups::{
+    Contribution, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
+    latest_activity,
+};
 use super::{any_of, now};
 use crate::entity::{customer, interaction, touchpoint};
 use crate::{Store, StoreError};
@@ -97,6 +100,10 @@ async fn record(
 
     let customers =
         ensure_customers(txn, tenant, fresh.iter().map(|r| r.item.customer.as_str())).await?;
+    let mut customer_ids: Vec<Uuid> = customers.values().map(|(id, _)| *id).collect();
+    customer_ids.sort_unstable();
+    lock_customers(txn, tenant, &customer_ids).await?;
+    let latest = latest_activity(txn, tenant, &customer_ids).await?;
 
     // Insert; rows whose external id is already stored are left alone.
     use interaction::Column as I;
@@ -178,15 +185,18 @@ async fn record(
     }
 
     let mut delta = StatsDelta::default();
-    let mut touched_customers = BTreeSet::new();
-    let mut touched_journeys = BTreeSet::new();
+    let mut progress = Vec::with_capacity(inserted.len());
     for r in &fresh {
         let id = r.item.external_id.as_str();
         if inserted.contains(id) {
             let (customer, persona) = customers[r.item.customer.as_str()];
             delta.add(&contribution(r, persona.unwrap_or(NO_PERSONA)), 1);
-            touched_customers.insert(customer);
-            touched_journeys.insert(r.journey);
+            progress.push(ProgressEvent {
+                journey: r.journey,
+                customer,
+                occurred_at: r.item.occurred_at_us,
+                touchpoint: r.touchpoint,
+            });
             outcomes[r.index] = Some(ItemOutcome::Accepted);
         } else if stored_hashes.get(id) == Some(&r.hash) {
             outcomes[r.index] = Some(ItemOutcome::Duplicate);
@@ -198,9 +208,7 @@ async fn record(
         }
     }
     delta.apply(txn, tenant).await?;
-    let customers: Vec<Uuid> = touched_customers.into_iter().collect();
-    let journeys: Vec<Uuid> = touched_journeys.into_iter().collect();
-    recompute_progress(txn, tenant, &customers, &journeys).await
+    advance_progress(txn, tenant, &progress, &latest).await
 }
 
 fn contribution(r: &Resolved, persona_key: Uuid) -> Contribution {
@@ -362,6 +370,35 @@ pub(crate) async fn ensure_customers<'a>(
         known.extend(find_customers(txn, tenant, missing.into_iter()).await?);
     }
     Ok(known)
+}
+
+/// Locks the rows of these customers (sorted by id, so that two calls always
+/// lock in the same order) until the transaction ends: calls that touch the
+/// same customers run one after the other, and each sees the other's
+/// interactions when it updates the customers' rollups. SQLite needs no
+/// locks: it runs one writing transaction at a time.
+pub(crate) async fn lock_customers(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    sorted_ids: &[Uuid],
+) -> Result<(), StoreError> {
+    use sea_orm::QueryOrder;
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    for chunk in sorted_ids.chunks(MAX_PARAMS) {
+        customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .filter(customer::Column::TenantId.eq(tenant.uuid()))
+            .filter(any_of(txn, customer::Column::Id, chunk.iter().copied()))
+            .order_by_asc(customer::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .all(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn find_customers<'a>(

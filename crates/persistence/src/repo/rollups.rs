@@ -218,11 +218,13 @@ impl StatsDelta {
         tenant: TenantId,
     ) -> Result<(), StoreError> {
         use interaction_stat::Column as C;
-        let rows: Vec<(StatsKey, StatsCounters)> = self
+        let mut rows: Vec<(StatsKey, StatsCounters)> = self
             .rows
             .into_iter()
             .filter(|(_, counters)| *counters != StatsCounters::default())
             .collect();
+        // Concurrent calls update shared rows in the same order: no deadlock.
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         if rows.is_empty() {
             return Ok(());
         }
@@ -396,37 +398,14 @@ pub(crate) async fn recompute_progress(
         let Some(&started) = chain.first() else {
             continue;
         };
-        let mut previous = started;
         for (step, &reached) in chain.iter().enumerate() {
-            rows.push([
-                Expr::from(tenant.uuid()),
-                (*journey).into(),
-                (*customer).into(),
-                (step as i16).into(),
-                reached.into(),
-                started.into(),
-                previous.into(),
-            ]);
-            previous = reached;
+            let previous = if step == 0 { started } else { chain[step - 1] };
+            rows.push(progress_row(
+                tenant, *journey, *customer, step, reached, started, previous,
+            ));
         }
     }
-    use journey_progress::Column as P;
-    for chunk in rows.chunks(MAX_PARAMS / 7) {
-        let mut insert = Query::insert();
-        insert.into_table(journey_progress::Entity).columns([
-            P::TenantId,
-            P::JourneyId,
-            P::CustomerId,
-            P::Step,
-            P::ReachedAt,
-            P::StartedAt,
-            P::PreviousAt,
-        ]);
-        for row in chunk {
-            insert.values_panic(row.iter().cloned());
-        }
-        conn.execute(&insert).await?;
-    }
+    insert_progress(conn, rows).await?;
     Ok(())
 }
 
@@ -588,4 +567,201 @@ impl crate::Store {
             .collect();
         Ok(RollupSnapshot { stats, progress })
     }
+}
+
+/// The moment of each customer's latest interaction (in any journey), read
+/// before a batch is stored: it tells which new interactions arrive in order.
+pub(crate) async fn latest_activity(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    customers: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, StoreError> {
+    let mut latest = HashMap::with_capacity(customers.len());
+    for chunk in customers.chunks(MAX_PARAMS / 2) {
+        let rows: Vec<(Uuid, Option<i64>)> = interaction::Entity::find()
+            .select_only()
+            .column(interaction::Column::CustomerId)
+            .column_as(interaction::Column::OccurredAt.max(), "latest")
+            .filter(interaction::Column::TenantId.eq(tenant.uuid()))
+            .filter(any_of(
+                conn,
+                interaction::Column::CustomerId,
+                chunk.iter().copied(),
+            ))
+            .group_by(interaction::Column::CustomerId)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        latest.extend(rows.into_iter().filter_map(|(c, at)| Some((c, at?))));
+    }
+    Ok(latest)
+}
+
+/// A stored interaction as funnel progress sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProgressEvent {
+    pub journey: Uuid,
+    pub customer: Uuid,
+    pub occurred_at: i64,
+    pub touchpoint: Uuid,
+}
+
+/// Brings the funnel progress up to date after `new` interactions were
+/// stored. `latest` holds each customer's latest interaction before them.
+///
+/// When every new interaction of a customer lies strictly after all their
+/// earlier ones, the chain can only grow: its stored steps stay, and new
+/// steps come from the new interactions alone (an earlier interaction cannot
+/// follow a step that lies after it). So the stored chain plus the new
+/// interactions give the new chain, and only the added steps are written.
+/// Late interactions make the chain be recomputed from the customer's whole
+/// history instead.
+pub(crate) async fn advance_progress(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    new: &[ProgressEvent],
+    latest: &HashMap<Uuid, i64>,
+) -> Result<(), StoreError> {
+    let mut by_pair: BTreeMap<(Uuid, Uuid), Vec<(i64, Uuid)>> = BTreeMap::new();
+    for e in new {
+        by_pair
+            .entry((e.journey, e.customer))
+            .or_default()
+            .push((e.occurred_at, e.touchpoint));
+    }
+    let journeys: Vec<Uuid> = by_pair
+        .keys()
+        .map(|(j, _)| *j)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let (in_order, late): (Vec<_>, Vec<_>) =
+        by_pair.into_iter().partition(|((_, customer), events)| {
+            let first_new = events.iter().map(|(at, _)| *at).min().unwrap_or(i64::MIN);
+            latest.get(customer).is_none_or(|last| first_new > *last)
+        });
+
+    let mut late_customers: Vec<Uuid> = late.iter().map(|((_, c), _)| *c).collect();
+    if !in_order.is_empty() {
+        let shapes = JourneyShapes::load(conn, tenant, &journeys).await?;
+        let customers: Vec<Uuid> = in_order
+            .iter()
+            .map(|((_, c), _)| *c)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut stored: HashMap<(Uuid, Uuid), Vec<(i16, i64)>> = HashMap::new();
+        for chunk in customers.chunks(MAX_PARAMS / 2) {
+            let rows: Vec<(Uuid, Uuid, i16, i64)> = journey_progress::Entity::find()
+                .select_only()
+                .columns([
+                    journey_progress::Column::JourneyId,
+                    journey_progress::Column::CustomerId,
+                    journey_progress::Column::Step,
+                    journey_progress::Column::ReachedAt,
+                ])
+                .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
+                .filter(any_of(
+                    conn,
+                    journey_progress::Column::CustomerId,
+                    chunk.iter().copied(),
+                ))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            for (journey, customer, step, reached) in rows {
+                stored
+                    .entry((journey, customer))
+                    .or_default()
+                    .push((step, reached));
+            }
+        }
+        let mut rows = Vec::new();
+        for ((journey, customer), events) in in_order {
+            let mut old = stored.remove(&(journey, customer)).unwrap_or_default();
+            old.sort_unstable();
+            let mut points: Vec<(i64, usize)> =
+                old.iter().map(|(step, at)| (*at, *step as usize)).collect();
+            points.extend(
+                events
+                    .iter()
+                    .filter_map(|(at, tp)| shapes.touchpoints.get(tp).map(|p| (*at, *p))),
+            );
+            let phases = shapes.phase_counts.get(&journey).copied().unwrap_or(0);
+            let chain = funnel::chain(&points, phases);
+            let keeps_old =
+                old.len() <= chain.len() && old.iter().zip(&chain).all(|((_, at), new)| at == new);
+            if !keeps_old {
+                // Not expected; recomputing from the history is always right.
+                late_customers.push(customer);
+                continue;
+            }
+            let Some(&started) = chain.first() else {
+                continue;
+            };
+            for step in old.len()..chain.len() {
+                let previous = if step == 0 { started } else { chain[step - 1] };
+                rows.push(progress_row(
+                    tenant,
+                    journey,
+                    customer,
+                    step,
+                    chain[step],
+                    started,
+                    previous,
+                ));
+            }
+        }
+        insert_progress(conn, rows).await?;
+    }
+    if !late_customers.is_empty() {
+        late_customers.sort_unstable();
+        late_customers.dedup();
+        recompute_progress(conn, tenant, &late_customers, &journeys).await?;
+    }
+    Ok(())
+}
+
+fn progress_row(
+    tenant: TenantId,
+    journey: Uuid,
+    customer: Uuid,
+    step: usize,
+    reached: i64,
+    started: i64,
+    previous: i64,
+) -> [Expr; 7] {
+    [
+        Expr::from(tenant.uuid()),
+        journey.into(),
+        customer.into(),
+        (step as i16).into(),
+        reached.into(),
+        started.into(),
+        previous.into(),
+    ]
+}
+
+async fn insert_progress(
+    conn: &impl ConnectionTrait,
+    rows: Vec<[Expr; 7]>,
+) -> Result<(), StoreError> {
+    use journey_progress::Column as P;
+    for chunk in rows.chunks(MAX_PARAMS / 7) {
+        let mut insert = Query::insert();
+        insert.into_table(journey_progress::Entity).columns([
+            P::TenantId,
+            P::JourneyId,
+            P::CustomerId,
+            P::Step,
+            P::ReachedAt,
+            P::StartedAt,
+            P::PreviousAt,
+        ]);
+        for row in chunk {
+            insert.values_panic(row.iter().cloned());
+        }
+        conn.execute(&insert).await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,32 @@
+//! `journeyd-bench`: measures journeyd against the database's own limit.
+//!
+//! `journeyd-bench ingest` generates time-ordered interactions, pushes them
+//! through real HTTP GraphQL `recordInteractions` calls (batches of 1000) to
+//! a journeyd served on loopback, and in the same run inserts the same rows
+//! into the same tables with plain multi-row INSERTs (no service, no checks,
+//! no rollups). It prints events per second for both and their ratio.
+
+mod ingest;
+
+use clap::{Parser, Subcommand};
+
+/// journeyd's benchmarks.
+#[derive(Parser, Debug)]
+#[command(name = "journeyd-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Ingest throughput: the service over HTTP against plain INSERTs.
+    Ingest(ingest::IngestArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Ingest(args) => ingest::run(args).await,
+    }
+}
