@@ -279,33 +279,39 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         .iter()
         .map(|tp| GlobalId::encode(NodeKind::Touchpoint, tp.uuid()).0)
         .collect();
-    let client = reqwest::Client::new();
-    let service_seconds = {
-        let tp_ids = std::sync::Arc::new(tp_ids);
-        timed(batches.clone(), args.concurrency, |batch| {
-            let client = client.clone();
-            let endpoint = endpoint.clone();
-            let token = token.clone();
-            let tp_ids = tp_ids.clone();
-            async move {
-                let body = batch_body(&batch, &tp_ids);
-                let answer: Value = client
-                    .post(&endpoint)
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                let accepted = answer["data"]["recordInteractions"]["accepted"].as_u64();
-                if accepted != Some(batch.len() as u64) {
-                    bail!("the service did not accept the batch: {answer}");
-                }
-                Ok(())
-            }
+    // Request bodies are built before the clock starts, as the plain rows are.
+    let bodies: Vec<(usize, Vec<u8>)> = batches
+        .iter()
+        .map(|batch| {
+            Ok((
+                batch.len(),
+                serde_json::to_vec(&batch_body(batch, &tp_ids))?,
+            ))
         })
-        .await?
-    };
+        .collect::<anyhow::Result<_>>()?;
+    let client = reqwest::Client::new();
+    let service_seconds = timed(bodies, args.concurrency, |(expected, body)| {
+        let client = client.clone();
+        let endpoint = endpoint.clone();
+        let token = token.clone();
+        async move {
+            let answer: Value = client
+                .post(&endpoint)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?
+                .json()
+                .await?;
+            let accepted = answer["data"]["recordInteractions"]["accepted"].as_u64();
+            if accepted != Some(expected as u64) {
+                bail!("the service did not accept the batch: {answer}");
+            }
+            Ok(())
+        }
+    })
+    .await?;
     let _ = stop.send(());
     server.await??;
 

@@ -8,6 +8,12 @@
 
 mod ingest;
 
+/// mimalloc: the service allocates many small, short-lived objects (JSON
+/// values, SQL parameters) from several threads, which glibc's allocator
+/// serves markedly slower.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// journeyd's benchmarks.

@@ -1,5 +1,6 @@
 //! Tenant-scoped repositories, one module per aggregate, each an `impl Store`.
 
+mod bulk;
 pub mod channels;
 pub mod customers;
 pub mod ingest;
@@ -37,13 +38,15 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
-/// `column IN values`, written so each database plans it well. On
-/// PostgreSQL: `column IN (SELECT UNNEST($1))` with one array parameter, so
-/// the statement text is the same for any number of values (one prepared
-/// statement, one cached plan) and the planner joins (hash or index probes)
-/// instead of testing every row against a long list, even before the
-/// table has statistics. On SQLite: a plain IN list, which it turns into an
-/// index lookup per value.
+/// `column IN values`, written so each database runs it well with one bound
+/// parameter, whatever the number of values: the statement text stays the
+/// same (one prepared statement, one cached plan).
+///
+/// On PostgreSQL: `column IN (SELECT UNNEST($1))` with an array, which the
+/// planner joins (hash or index probes) instead of testing every row against
+/// a long list, even before the table has statistics. On SQLite: the values
+/// as a JSON array read by `json_each` (UUIDs, which SQLite stores as blobs,
+/// as hex text turned back into blobs).
 pub(crate) fn any_of<C, V>(
     conn: &impl sea_orm::ConnectionTrait,
     column: C,
@@ -53,16 +56,39 @@ where
     C: ColumnTrait,
     V: Into<sea_orm::Value> + sea_orm::sea_query::ValueType,
 {
+    use sea_orm::Value;
     use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-    let values: Vec<sea_orm::Value> = values.into_iter().map(Into::into).collect();
+    let values: Vec<Value> = values.into_iter().map(Into::into).collect();
     match conn.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
-            let array = sea_orm::Value::Array(V::array_type(), Some(Box::new(values)));
+            let array = Value::Array(V::array_type(), Some(Box::new(values)));
             let unnest = Query::select()
                 .expr(Func::cust("UNNEST").arg(Expr::val(array)))
                 .to_owned();
             Expr::col(column).in_subquery(unnest)
         }
-        _ => Expr::col(column).is_in(values),
+        _ => {
+            let mut uuids = false;
+            let items: Vec<serde_json::Value> = values
+                .into_iter()
+                .map(|value| match value {
+                    Value::Uuid(Some(u)) => {
+                        uuids = true;
+                        serde_json::Value::String(u.simple().to_string())
+                    }
+                    Value::String(Some(s)) => serde_json::Value::String(s),
+                    Value::Int(Some(i)) => i.into(),
+                    Value::BigInt(Some(i)) => i.into(),
+                    Value::SmallInt(Some(i)) => i.into(),
+                    _ => serde_json::Value::Null,
+                })
+                .collect();
+            let element = if uuids { "unhex(value)" } else { "value" };
+            let sql = format!(
+                "\"{}\" IN (SELECT {element} FROM json_each(?))",
+                column.as_str()
+            );
+            Expr::cust_with_values(sql, [serde_json::Value::Array(items).to_string()])
+        }
     }
 }

@@ -7,10 +7,10 @@
 //!   customer reached each phase, see `journeyd_domain::funnel`).
 
 use super::any_of;
+use super::bulk::{self, Cell, Kind};
 use crate::StoreError;
 use crate::entity::{interaction, interaction_stat, journey_progress, phase, touchpoint};
 use journeyd_domain::{TenantId, funnel};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -152,22 +152,6 @@ impl StatsCounters {
     }
 }
 
-const COUNTER_COLUMNS: [interaction_stat::Column; 13] = [
-    interaction_stat::Column::Interactions,
-    interaction_stat::Column::SentimentN,
-    interaction_stat::Column::SentimentSum,
-    interaction_stat::Column::SentimentPos,
-    interaction_stat::Column::SentimentNeu,
-    interaction_stat::Column::SentimentNeg,
-    interaction_stat::Column::RatingN,
-    interaction_stat::Column::RatingSum,
-    interaction_stat::Column::RatingTop,
-    interaction_stat::Column::NpsN,
-    interaction_stat::Column::NpsPromoters,
-    interaction_stat::Column::NpsDetractors,
-    interaction_stat::Column::ValueSum,
-];
-
 /// The key of one rollup row (besides the tenant).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StatsKey {
@@ -228,42 +212,54 @@ impl StatsDelta {
         if rows.is_empty() {
             return Ok(());
         }
-        let key_columns = [
-            C::TenantId,
-            C::JourneyId,
-            C::Day,
-            C::TouchpointId,
-            C::PersonaKey,
-            C::Currency,
+        const COLUMNS: [(&str, Kind); 19] = [
+            ("tenant_id", Kind::Uuid),
+            ("journey_id", Kind::Uuid),
+            ("day", Kind::Int),
+            ("touchpoint_id", Kind::Uuid),
+            ("persona_key", Kind::Uuid),
+            ("currency", Kind::Text),
+            ("interactions", Kind::BigInt),
+            ("sentiment_n", Kind::BigInt),
+            ("sentiment_sum", Kind::BigInt),
+            ("sentiment_pos", Kind::BigInt),
+            ("sentiment_neu", Kind::BigInt),
+            ("sentiment_neg", Kind::BigInt),
+            ("rating_n", Kind::BigInt),
+            ("rating_sum", Kind::BigInt),
+            ("rating_top", Kind::BigInt),
+            ("nps_n", Kind::BigInt),
+            ("nps_promoters", Kind::BigInt),
+            ("nps_detractors", Kind::BigInt),
+            ("value_sum", Kind::BigInt),
         ];
-        let per_row = key_columns.len() + COUNTER_COLUMNS.len();
-        let mut conflict = OnConflict::columns(key_columns);
-        for column in COUNTER_COLUMNS {
-            conflict.value(
-                column,
-                Expr::col((interaction_stat::Entity, column))
-                    .add(Expr::col((Alias::new("excluded"), column))),
-            );
-        }
-        for chunk in rows.chunks(MAX_PARAMS / per_row) {
-            let mut insert = Query::insert();
-            insert
-                .into_table(interaction_stat::Entity)
-                .columns(key_columns.into_iter().chain(COUNTER_COLUMNS));
-            for (key, counters) in chunk {
-                let mut values: Vec<Expr> = vec![
-                    tenant.uuid().into(),
-                    key.journey.into(),
-                    key.day.into(),
-                    key.touchpoint.into(),
-                    key.persona_key.into(),
-                    key.currency.clone().into(),
+        let updates = COLUMNS[6..]
+            .iter()
+            .map(|(name, _)| {
+                format!("\"{name}\" = \"interaction_stats\".\"{name}\" + excluded.\"{name}\"")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let upsert = format!(
+            "ON CONFLICT (\"tenant_id\", \"journey_id\", \"day\", \"touchpoint_id\", \"persona_key\", \"currency\") DO UPDATE SET {updates}"
+        );
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|(key, counters)| {
+                let mut row = vec![
+                    Cell::Uuid(tenant.uuid()),
+                    Cell::Uuid(key.journey),
+                    Cell::Int(i64::from(key.day)),
+                    Cell::Uuid(key.touchpoint),
+                    Cell::Uuid(key.persona_key),
+                    Cell::Text(key.currency.clone()),
                 ];
-                values.extend(counters.values().into_iter().map(Expr::from));
-                insert.values_panic(values);
-            }
-            insert.on_conflict(conflict.clone());
-            conn.execute(&insert).await?;
+                row.extend(counters.values().into_iter().map(Cell::Int));
+                row
+            })
+            .collect();
+        for chunk in cells.chunks(10_000) {
+            bulk::insert(conn, "interaction_stats", &COLUMNS, chunk, &upsert).await?;
         }
         if self.removes {
             let journeys: HashSet<Uuid> = rows.iter().map(|(k, _)| k.journey).collect();
@@ -651,29 +647,33 @@ pub(crate) async fn advance_progress(
             .into_iter()
             .collect();
         let mut stored: HashMap<(Uuid, Uuid), Vec<(i16, i64)>> = HashMap::new();
-        for chunk in customers.chunks(MAX_PARAMS / 2) {
-            let rows: Vec<(Uuid, Uuid, i16, i64)> = journey_progress::Entity::find()
-                .select_only()
-                .columns([
-                    journey_progress::Column::JourneyId,
-                    journey_progress::Column::CustomerId,
-                    journey_progress::Column::Step,
-                    journey_progress::Column::ReachedAt,
-                ])
-                .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
-                .filter(any_of(
-                    conn,
-                    journey_progress::Column::CustomerId,
-                    chunk.iter().copied(),
-                ))
-                .into_tuple()
-                .all(conn)
-                .await?;
-            for (journey, customer, step, reached) in rows {
-                stored
-                    .entry((journey, customer))
-                    .or_default()
-                    .push((step, reached));
+        // One journey at a time, so the primary key (tenant, journey,
+        // customer, step) answers with one probe per customer.
+        for journey in &journeys {
+            for chunk in customers.chunks(MAX_PARAMS / 2) {
+                let rows: Vec<(Uuid, i16, i64)> = journey_progress::Entity::find()
+                    .select_only()
+                    .columns([
+                        journey_progress::Column::CustomerId,
+                        journey_progress::Column::Step,
+                        journey_progress::Column::ReachedAt,
+                    ])
+                    .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
+                    .filter(journey_progress::Column::JourneyId.eq(*journey))
+                    .filter(any_of(
+                        conn,
+                        journey_progress::Column::CustomerId,
+                        chunk.iter().copied(),
+                    ))
+                    .into_tuple()
+                    .all(conn)
+                    .await?;
+                for (customer, step, reached) in rows {
+                    stored
+                        .entry((*journey, customer))
+                        .or_default()
+                        .push((step, reached));
+                }
             }
         }
         let mut rows = Vec::new();
@@ -730,38 +730,33 @@ fn progress_row(
     reached: i64,
     started: i64,
     previous: i64,
-) -> [Expr; 7] {
-    [
-        Expr::from(tenant.uuid()),
-        journey.into(),
-        customer.into(),
-        (step as i16).into(),
-        reached.into(),
-        started.into(),
-        previous.into(),
+) -> Vec<Cell> {
+    vec![
+        Cell::Uuid(tenant.uuid()),
+        Cell::Uuid(journey),
+        Cell::Uuid(customer),
+        Cell::Int(step as i64),
+        Cell::Int(reached),
+        Cell::Int(started),
+        Cell::Int(previous),
     ]
 }
 
 async fn insert_progress(
     conn: &impl ConnectionTrait,
-    rows: Vec<[Expr; 7]>,
+    rows: Vec<Vec<Cell>>,
 ) -> Result<(), StoreError> {
-    use journey_progress::Column as P;
-    for chunk in rows.chunks(MAX_PARAMS / 7) {
-        let mut insert = Query::insert();
-        insert.into_table(journey_progress::Entity).columns([
-            P::TenantId,
-            P::JourneyId,
-            P::CustomerId,
-            P::Step,
-            P::ReachedAt,
-            P::StartedAt,
-            P::PreviousAt,
-        ]);
-        for row in chunk {
-            insert.values_panic(row.iter().cloned());
-        }
-        conn.execute(&insert).await?;
+    const COLUMNS: [(&str, Kind); 7] = [
+        ("tenant_id", Kind::Uuid),
+        ("journey_id", Kind::Uuid),
+        ("customer_id", Kind::Uuid),
+        ("step", Kind::SmallInt),
+        ("reached_at", Kind::BigInt),
+        ("started_at", Kind::BigInt),
+        ("previous_at", Kind::BigInt),
+    ];
+    for chunk in rows.chunks(10_000) {
+        bulk::insert(conn, "journey_progress", &COLUMNS, chunk, "").await?;
     }
     Ok(())
 }
