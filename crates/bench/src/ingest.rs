@@ -19,9 +19,14 @@ pub struct IngestArgs {
     /// The database (default: a new SQLite file in a temporary directory).
     #[arg(long, env = "JOURNEYD_BENCH_DATABASE_URL")]
     database_url: Option<String>,
-    /// How many interactions each side stores.
+    /// How many interactions each side stores while timed.
     #[arg(long, default_value_t = 100_000)]
     events: usize,
+    /// How many interactions each side stores first, untimed, before the
+    /// tables are analyzed: the timed part then runs against tables with
+    /// data and planner statistics, as a production database has.
+    #[arg(long, default_value_t = 20_000)]
+    warmup: usize,
     /// Interactions per call (and per plain INSERT).
     #[arg(long, default_value_t = 1000)]
     batch: usize,
@@ -273,14 +278,15 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         std::time::Duration::from_secs(3600),
     )?;
 
-    let events = generate(args.events, service_tps.len(), 42);
+    let events = generate(args.warmup + args.events, service_tps.len(), 42);
     let batches: Vec<Vec<Event>> = events.chunks(args.batch).map(<[Event]>::to_vec).collect();
+    let warm_batches = args.warmup.div_ceil(args.batch).min(batches.len());
     let tp_ids: Vec<String> = service_tps
         .iter()
         .map(|tp| GlobalId::encode(NodeKind::Touchpoint, tp.uuid()).0)
         .collect();
-    // Request bodies are built before the clock starts, as the plain rows are.
-    let bodies: Vec<(usize, Vec<u8>)> = batches
+    // Request bodies and plain rows are built before the clock starts.
+    let mut bodies: Vec<(usize, Vec<u8>)> = batches
         .iter()
         .map(|batch| {
             Ok((
@@ -289,40 +295,15 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
             ))
         })
         .collect::<anyhow::Result<_>>()?;
-    let client = reqwest::Client::new();
-    let service_seconds = timed(bodies, args.concurrency, |(expected, body)| {
-        let client = client.clone();
-        let endpoint = endpoint.clone();
-        let token = token.clone();
-        async move {
-            let answer: Value = client
-                .post(&endpoint)
-                .bearer_auth(&token)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await?
-                .json()
-                .await?;
-            let accepted = answer["data"]["recordInteractions"]["accepted"].as_u64();
-            if accepted != Some(expected as u64) {
-                bail!("the service did not accept the batch: {answer}");
-            }
-            Ok(())
-        }
-    })
-    .await?;
-    let _ = stop.send(());
-    server.await??;
+    let timed_bodies = bodies.split_off(warm_batches);
 
-    // The same rows into the same tables, plainly.
     let (plain_tenant, plain_journey, plain_tps) =
         seed_tenant(&store, &format!("raw-{}", &run_id[20..])).await?;
     let customer_ids: Vec<uuid::Uuid> = (0..=events.iter().map(|e| e.customer).max().unwrap_or(0))
         .map(|_| uuid::Uuid::now_v7())
         .collect();
     let mut seen = vec![false; customer_ids.len()];
-    let plain_batches: Vec<Vec<PlainInteraction>> = batches
+    let mut plain_batches: Vec<Vec<PlainInteraction>> = batches
         .iter()
         .map(|batch| {
             batch
@@ -347,11 +328,42 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
                 .collect()
         })
         .collect();
-    let plain_seconds = timed(plain_batches, args.concurrency, |batch| {
+    let timed_plain = plain_batches.split_off(warm_batches);
+
+    let client = reqwest::Client::new();
+    let send = |(expected, body): (usize, Vec<u8>)| {
+        let client = client.clone();
+        let endpoint = endpoint.clone();
+        let token = token.clone();
+        async move {
+            let answer: Value = client
+                .post(&endpoint)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?
+                .json()
+                .await?;
+            let accepted = answer["data"]["recordInteractions"]["accepted"].as_u64();
+            if accepted != Some(expected as u64) {
+                bail!("the service did not accept the batch: {answer}");
+            }
+            Ok(())
+        }
+    };
+    let insert = |batch: Vec<PlainInteraction>| {
         let store = store.clone();
         async move { Ok(store.insert_plain(plain_tenant, &batch).await?) }
-    })
-    .await?;
+    };
+
+    timed(bodies, args.concurrency, send).await?;
+    timed(plain_batches, args.concurrency, insert).await?;
+    db.execute_unprepared("ANALYZE").await?;
+    let service_seconds = timed(timed_bodies, args.concurrency, send).await?;
+    let plain_seconds = timed(timed_plain, args.concurrency, insert).await?;
+    let _ = stop.send(());
+    server.await??;
 
     let service_rate = args.events as f64 / service_seconds;
     let plain_rate = args.events as f64 / plain_seconds;

@@ -12,7 +12,9 @@ use crate::entity::{customer, interaction, touchpoint};
 use crate::{Store, StoreError};
 use journeyd_domain::*;
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -102,7 +104,6 @@ async fn record(
         ensure_customers(txn, tenant, fresh.iter().map(|r| r.item.customer.as_str())).await?;
     let mut customer_ids: Vec<Uuid> = customers.values().map(|(id, _)| *id).collect();
     customer_ids.sort_unstable();
-    lock_customers(txn, tenant, &customer_ids).await?;
     let latest = latest_activity(txn, tenant, &customer_ids).await?;
 
     // Insert; rows whose external id is already stored are left alone.
@@ -320,6 +321,12 @@ async fn resolve_touchpoints(
 }
 
 /// The id and persona of every customer named, creating the unknown ones.
+///
+/// On PostgreSQL the customers' rows stay locked until the transaction ends
+/// (existing ones locked in id order, new ones by their insert), so calls
+/// that touch the same customers run one after the other and each sees the
+/// other's interactions when it updates the rollups. SQLite runs one writing
+/// transaction at a time and needs no locks.
 pub(crate) async fn ensure_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -372,35 +379,6 @@ pub(crate) async fn ensure_customers<'a>(
     Ok(known)
 }
 
-/// Locks the rows of these customers (sorted by id, so that two calls always
-/// lock in the same order) until the transaction ends: calls that touch the
-/// same customers run one after the other, and each sees the other's
-/// interactions when it updates the customers' rollups. SQLite needs no
-/// locks: it runs one writing transaction at a time.
-pub(crate) async fn lock_customers(
-    txn: &impl ConnectionTrait,
-    tenant: TenantId,
-    sorted_ids: &[Uuid],
-) -> Result<(), StoreError> {
-    use sea_orm::QueryOrder;
-    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
-        return Ok(());
-    }
-    for chunk in sorted_ids.chunks(MAX_PARAMS) {
-        customer::Entity::find()
-            .select_only()
-            .column(customer::Column::Id)
-            .filter(customer::Column::TenantId.eq(tenant.uuid()))
-            .filter(any_of(txn, customer::Column::Id, chunk.iter().copied()))
-            .order_by_asc(customer::Column::Id)
-            .lock_exclusive()
-            .into_tuple::<Uuid>()
-            .all(txn)
-            .await?;
-    }
-    Ok(())
-}
-
 async fn find_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -419,6 +397,9 @@ async fn find_customers<'a>(
                 C::ExternalId,
                 chunk.iter().map(|s| s.to_string()),
             ))
+            // Locked in id order (see `ensure_customers`).
+            .order_by_asc(C::Id)
+            .lock_exclusive()
             .into_tuple()
             .all(txn)
             .await?;
