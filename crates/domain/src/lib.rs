@@ -17,6 +17,7 @@ pub mod ids;
 pub mod insight;
 pub mod interaction;
 pub mod journey;
+pub mod metrics;
 pub mod money;
 pub mod persona;
 pub mod phase;
