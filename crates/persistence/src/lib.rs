@@ -19,6 +19,7 @@ pub use error::StoreError;
 pub use page::{Page, PageRequest};
 pub use repo::customers::{Activity, CustomerKey, InteractionFilter, InteractionKey};
 pub use repo::journeys::{JourneyFilter, JourneyKey, JourneyOrder};
+pub use repo::metrics::{MetricEvent, MetricShape, RangeTallies};
 pub use repo::personas::PersonaKey;
 pub use repo::rollups::{RebuildReport, RollupSnapshot, StatsCounters, StatsKey};
 pub use repo::touchpoints::TouchpointUpsert;

@@ -5,6 +5,7 @@ mod cursor;
 mod ids;
 mod input;
 mod loaders;
+mod metrics;
 mod mutation;
 mod prefetch;
 mod query;
@@ -48,7 +49,7 @@ impl Default for SchemaLimits {
 /// Builds the schema once; it is shared by every request.
 pub fn build_schema(store: Store, limits: &SchemaLimits) -> ApiSchema {
     Schema::build(
-        query::Query,
+        query::Query::default(),
         mutation::Mutation::default(),
         EmptySubscription,
     )
@@ -61,7 +62,7 @@ pub fn build_schema(store: Store, limits: &SchemaLimits) -> ApiSchema {
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn schema_sdl() -> String {
     Schema::build(
-        query::Query,
+        query::Query::default(),
         mutation::Mutation::default(),
         EmptySubscription,
     )

@@ -9,7 +9,7 @@ use crate::graphql::types::enums::{
 };
 use crate::graphql::types::*;
 use crate::graphql::{cursor, prefetch};
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MergedObject, Object};
 use journeyd_domain::{self as domain, Scope, TouchpointKey};
 use journeyd_persistence::{CustomerKey, JourneyFilter, JourneyKey, JourneyOrder, PersonaKey};
 
@@ -49,10 +49,15 @@ fn search_text(search: Option<String>) -> ApiResult<Option<String>> {
 }
 
 /// The root of every query.
-pub struct Query;
+#[derive(MergedObject, Default)]
+pub struct Query(MapQuery, crate::graphql::metrics::MetricsQuery);
+
+/// Journey maps, personas, channels, touchpoints and customers.
+#[derive(Default)]
+pub struct MapQuery;
 
 #[Object]
-impl Query {
+impl MapQuery {
     /// Any object by its global id.
     async fn node(
         &self,

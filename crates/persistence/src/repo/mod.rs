@@ -6,6 +6,7 @@ pub mod customers;
 pub mod ingest;
 pub mod insights;
 pub mod journeys;
+pub mod metrics;
 mod ordering;
 pub mod personas;
 pub mod phases;

@@ -1,0 +1,429 @@
+//! What the metric queries read: the journey's shape, tallies per
+//! touchpoint (from the daily stats for whole days, from raw interactions
+//! for the partial days at the range's edges), the funnel chains of the
+//! customers who entered, and raw interactions where a metric needs them.
+
+use super::rollups::DAY_US;
+use crate::entity::{customer, interaction, interaction_stat, journey_progress, phase, touchpoint};
+use crate::{Store, StoreError};
+use journeyd_domain::metrics::{JourneyShape, ShapeTouchpoint, Tally, TimeRange};
+use journeyd_domain::*;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// A journey's shape for the metrics, with the ids behind the indices.
+#[derive(Debug, Clone)]
+pub struct MetricShape {
+    /// Phases, touchpoints and channels by index.
+    pub shape: JourneyShape,
+    /// The phases in order.
+    pub phases: Vec<PhaseId>,
+    /// The touchpoints, in phase order and then position.
+    pub touchpoints: Vec<TouchpointId>,
+    /// The channels, in the order their first touchpoint appears.
+    pub channels: Vec<ChannelId>,
+}
+
+impl MetricShape {
+    fn touchpoint_index(&self) -> HashMap<Uuid, usize> {
+        self.touchpoints
+            .iter()
+            .enumerate()
+            .map(|(i, tp)| (tp.uuid(), i))
+            .collect()
+    }
+}
+
+/// One raw interaction as a metric reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricEvent {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The touchpoint, by index into the shape.
+    pub touchpoint: usize,
+    /// When, in microseconds since the epoch.
+    pub at_us: i64,
+    /// Sentiment.
+    pub sentiment: Option<i64>,
+    /// Rating.
+    pub rating: Option<i64>,
+    /// NPS answer.
+    pub nps: Option<i64>,
+    /// Currency and amount in 1/10,000 units.
+    pub value: Option<(String, i64)>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct StatsSum {
+    touchpoint_id: Uuid,
+    currency: String,
+    interactions: i64,
+    sentiment_n: i64,
+    sentiment_sum: i64,
+    sentiment_pos: i64,
+    sentiment_neu: i64,
+    sentiment_neg: i64,
+    rating_n: i64,
+    rating_sum: i64,
+    rating_top: i64,
+    nps_n: i64,
+    nps_promoters: i64,
+    nps_detractors: i64,
+    value_sum: i64,
+}
+
+/// Per touchpoint, the tallies of interactions in a range; and the value
+/// sums per currency.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RangeTallies {
+    /// By touchpoint index.
+    pub per_touchpoint: Vec<Tally>,
+    /// Sum of values per currency, in 1/10,000 units.
+    pub value: BTreeMap<String, i64>,
+}
+
+/// Only customers of `persona`: a condition on a customer id column.
+fn of_persona<C: ColumnTrait>(
+    tenant: TenantId,
+    column: C,
+    persona: Option<PersonaId>,
+) -> Condition {
+    match persona {
+        None => Condition::all(),
+        Some(persona) => Condition::all().add(
+            column.in_subquery(
+                Query::select()
+                    .column(customer::Column::Id)
+                    .from(customer::Entity)
+                    .and_where(customer::Column::TenantId.eq(tenant.uuid()))
+                    .and_where(customer::Column::PersonaId.eq(persona.uuid()))
+                    .to_owned(),
+            ),
+        ),
+    }
+}
+
+impl Store {
+    /// The shape of a journey for the metrics.
+    pub async fn metric_shape(
+        &self,
+        tenant: TenantId,
+        journey: JourneyId,
+    ) -> Result<MetricShape, StoreError> {
+        let conn = self.db.conn();
+        let phases: Vec<(Uuid, i32)> = phase::Entity::find()
+            .select_only()
+            .columns([phase::Column::Id, phase::Column::Position])
+            .filter(phase::Column::TenantId.eq(tenant.uuid()))
+            .filter(phase::Column::JourneyId.eq(journey.uuid()))
+            .order_by_asc(phase::Column::Position)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let position: HashMap<Uuid, usize> = phases
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
+        let mut touchpoints: Vec<(Uuid, Uuid, Uuid, bool, i32)> = touchpoint::Entity::find()
+            .select_only()
+            .columns([
+                touchpoint::Column::Id,
+                touchpoint::Column::PhaseId,
+                touchpoint::Column::ChannelId,
+                touchpoint::Column::IsConversion,
+                touchpoint::Column::Position,
+            ])
+            .filter(touchpoint::Column::TenantId.eq(tenant.uuid()))
+            .filter(touchpoint::Column::JourneyId.eq(journey.uuid()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        touchpoints.sort_by_key(|(id, phase, _, _, pos)| {
+            (
+                position.get(phase).copied().unwrap_or(usize::MAX),
+                *pos,
+                *id,
+            )
+        });
+        let mut channels: Vec<Uuid> = Vec::new();
+        let mut shape_tps = Vec::with_capacity(touchpoints.len());
+        for (_, phase, channel, conversion, _) in &touchpoints {
+            let channel_index = match channels.iter().position(|c| c == channel) {
+                Some(i) => i,
+                None => {
+                    channels.push(*channel);
+                    channels.len() - 1
+                }
+            };
+            shape_tps.push(ShapeTouchpoint {
+                phase: position.get(phase).copied().unwrap_or(0),
+                channel: channel_index,
+                conversion: *conversion,
+            });
+        }
+        Ok(MetricShape {
+            shape: JourneyShape {
+                phases: phases.len(),
+                touchpoints: shape_tps,
+            },
+            phases: phases
+                .into_iter()
+                .map(|(id, _)| PhaseId::from_uuid(id))
+                .collect(),
+            touchpoints: touchpoints
+                .into_iter()
+                .map(|t| TouchpointId::from_uuid(t.0))
+                .collect(),
+            channels: channels.into_iter().map(ChannelId::from_uuid).collect(),
+        })
+    }
+
+    /// Tallies per touchpoint of the interactions in `range` (of customers
+    /// of `persona`): whole UTC days from the daily stats, the partial days
+    /// at the edges from the raw interactions.
+    pub async fn range_tallies(
+        &self,
+        tenant: TenantId,
+        journey: JourneyId,
+        shape: &MetricShape,
+        range: TimeRange,
+        persona: Option<PersonaId>,
+    ) -> Result<RangeTallies, StoreError> {
+        let index = shape.touchpoint_index();
+        let mut tallies = RangeTallies {
+            per_touchpoint: vec![Tally::default(); shape.touchpoints.len()],
+            value: BTreeMap::new(),
+        };
+        let first_day =
+            range.from_us.div_euclid(DAY_US) + i64::from(range.from_us.rem_euclid(DAY_US) != 0);
+        let end_day = range.to_us.div_euclid(DAY_US);
+        let raw_parts = if first_day < end_day {
+            use interaction_stat::Column as S;
+            let sum = |c: S| Expr::col(c).sum();
+            let mut select = interaction_stat::Entity::find()
+                .select_only()
+                .column(S::TouchpointId)
+                .column(S::Currency);
+            for (name, column) in [
+                ("interactions", S::Interactions),
+                ("sentiment_n", S::SentimentN),
+                ("sentiment_sum", S::SentimentSum),
+                ("sentiment_pos", S::SentimentPos),
+                ("sentiment_neu", S::SentimentNeu),
+                ("sentiment_neg", S::SentimentNeg),
+                ("rating_n", S::RatingN),
+                ("rating_sum", S::RatingSum),
+                ("rating_top", S::RatingTop),
+                ("nps_n", S::NpsN),
+                ("nps_promoters", S::NpsPromoters),
+                ("nps_detractors", S::NpsDetractors),
+                ("value_sum", S::ValueSum),
+            ] {
+                select = select.column_as(sum(column).cast_as("BIGINT"), name);
+            }
+            select = select
+                .filter(S::TenantId.eq(tenant.uuid()))
+                .filter(S::JourneyId.eq(journey.uuid()))
+                .filter(S::Day.gte(first_day as i32))
+                .filter(S::Day.lt(end_day as i32));
+            if let Some(persona) = persona {
+                select = select.filter(S::PersonaKey.eq(persona.uuid()));
+            }
+            let rows = select
+                .group_by(S::TouchpointId)
+                .group_by(S::Currency)
+                .into_model::<StatsSum>()
+                .all(self.db.conn())
+                .await?;
+            for row in rows {
+                let Some(&i) = index.get(&row.touchpoint_id) else {
+                    continue;
+                };
+                tallies.per_touchpoint[i].merge(&Tally {
+                    interactions: row.interactions,
+                    sentiment_n: row.sentiment_n,
+                    sentiment_sum: row.sentiment_sum,
+                    sentiment_pos: row.sentiment_pos,
+                    sentiment_neu: row.sentiment_neu,
+                    sentiment_neg: row.sentiment_neg,
+                    rating_n: row.rating_n,
+                    rating_sum: row.rating_sum,
+                    rating_top: row.rating_top,
+                    nps_n: row.nps_n,
+                    nps_promoters: row.nps_promoters,
+                    nps_detractors: row.nps_detractors,
+                });
+                if !row.currency.is_empty() {
+                    *tallies.value.entry(row.currency).or_default() += row.value_sum;
+                }
+            }
+            vec![
+                (range.from_us, first_day * DAY_US),
+                (end_day * DAY_US, range.to_us),
+            ]
+        } else {
+            vec![(range.from_us, range.to_us)]
+        };
+        for (from, to) in raw_parts {
+            if from >= to {
+                continue;
+            }
+            let part = TimeRange {
+                from_us: from,
+                to_us: to,
+            };
+            for e in self
+                .metric_events(tenant, journey, shape, part, persona)
+                .await?
+            {
+                tallies.per_touchpoint[e.touchpoint].add(e.sentiment, e.rating, e.nps, 1);
+                if let Some((currency, amount)) = e.value {
+                    *tallies.value.entry(currency).or_default() += amount;
+                }
+            }
+        }
+        Ok(tallies)
+    }
+
+    /// The raw interactions in `range` (of customers of `persona`).
+    pub async fn metric_events(
+        &self,
+        tenant: TenantId,
+        journey: JourneyId,
+        shape: &MetricShape,
+        range: TimeRange,
+        persona: Option<PersonaId>,
+    ) -> Result<Vec<MetricEvent>, StoreError> {
+        use interaction::Column as I;
+        let index = shape.touchpoint_index();
+        let rows: Vec<(
+            Uuid,
+            i64,
+            Uuid,
+            Option<i16>,
+            Option<i16>,
+            Option<i16>,
+            Option<i64>,
+            Option<String>,
+        )> = interaction::Entity::find()
+            .select_only()
+            .columns([
+                I::CustomerId,
+                I::OccurredAt,
+                I::TouchpointId,
+                I::Sentiment,
+                I::Rating,
+                I::Nps,
+                I::ValueScaled,
+                I::ValueCurrency,
+            ])
+            .filter(I::TenantId.eq(tenant.uuid()))
+            .filter(I::JourneyId.eq(journey.uuid()))
+            .filter(I::OccurredAt.gte(range.from_us))
+            .filter(I::OccurredAt.lt(range.to_us))
+            .filter(of_persona(tenant, I::CustomerId, persona))
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(
+                |(customer, at, tp, sentiment, rating, nps, amount, currency)| {
+                    Some(MetricEvent {
+                        customer: CustomerId::from_uuid(customer),
+                        touchpoint: *index.get(&tp)?,
+                        at_us: at,
+                        sentiment: sentiment.map(i64::from),
+                        rating: rating.map(i64::from),
+                        nps: nps.map(i64::from),
+                        value: amount.zip(currency).map(|(a, c)| (c, a)),
+                    })
+                },
+            )
+            .collect())
+    }
+
+    /// The funnel chains of the customers who entered in `range` (t1 in
+    /// range), of `persona`: per customer, tk in microseconds.
+    pub async fn entering_chains(
+        &self,
+        tenant: TenantId,
+        journey: JourneyId,
+        range: TimeRange,
+        persona: Option<PersonaId>,
+    ) -> Result<Vec<(CustomerId, Vec<i64>)>, StoreError> {
+        use journey_progress::Column as P;
+        let rows: Vec<(Uuid, i16, i64)> = journey_progress::Entity::find()
+            .select_only()
+            .columns([P::CustomerId, P::Step, P::ReachedAt])
+            .filter(P::TenantId.eq(tenant.uuid()))
+            .filter(P::JourneyId.eq(journey.uuid()))
+            .filter(P::StartedAt.gte(range.from_us))
+            .filter(P::StartedAt.lt(range.to_us))
+            .filter(of_persona(tenant, P::CustomerId, persona))
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        let mut chains: BTreeMap<Uuid, Vec<(i16, i64)>> = BTreeMap::new();
+        for (customer, step, reached) in rows {
+            chains.entry(customer).or_default().push((step, reached));
+        }
+        Ok(chains
+            .into_iter()
+            .map(|(customer, mut steps)| {
+                steps.sort_unstable();
+                (
+                    CustomerId::from_uuid(customer),
+                    steps.into_iter().map(|(_, at)| at).collect(),
+                )
+            })
+            .collect())
+    }
+
+    /// Per customer (of `persona`), the times of their interactions at
+    /// conversion touchpoints before `until`.
+    pub async fn conversion_times(
+        &self,
+        tenant: TenantId,
+        journey: JourneyId,
+        shape: &MetricShape,
+        until_us: i64,
+        persona: Option<PersonaId>,
+    ) -> Result<BTreeMap<CustomerId, Vec<i64>>, StoreError> {
+        use interaction::Column as I;
+        let conversion: Vec<Uuid> = shape
+            .touchpoints
+            .iter()
+            .zip(&shape.shape.touchpoints)
+            .filter(|(_, tp)| tp.conversion)
+            .map(|(id, _)| id.uuid())
+            .collect();
+        if conversion.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let rows: Vec<(Uuid, i64)> = interaction::Entity::find()
+            .select_only()
+            .columns([I::CustomerId, I::OccurredAt])
+            .filter(I::TenantId.eq(tenant.uuid()))
+            .filter(I::JourneyId.eq(journey.uuid()))
+            .filter(I::TouchpointId.is_in(conversion))
+            .filter(I::OccurredAt.lt(until_us))
+            .filter(of_persona(tenant, I::CustomerId, persona))
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        let mut times: BTreeMap<CustomerId, Vec<i64>> = BTreeMap::new();
+        for (customer, at) in rows {
+            times
+                .entry(CustomerId::from_uuid(customer))
+                .or_default()
+                .push(at);
+        }
+        Ok(times)
+    }
+}
