@@ -237,14 +237,7 @@ fn the_oracle_reproduces_the_worked_example() {
     }
 
     let weeks = SeriesBuckets::new(ex.range, parse_zone("UTC").unwrap(), Interval::Week);
-    let rows = oracle::series(
-        &ex.shape,
-        &ex.events,
-        &all,
-        &weeks,
-        SeriesGroup::None,
-        ex.channels.len(),
-    );
+    let rows = oracle::series(&ex.shape, &ex.events, &all, &weeks, SeriesGroup::None);
     let expected_weeks = expected["interactionSeries(interval: WEEK, timezone: UTC)"]
         .as_array()
         .unwrap();
@@ -258,14 +251,7 @@ fn the_oracle_reproduces_the_worked_example() {
         assert_eq!(row.entries, e["entries"].as_u64().unwrap());
     }
     let days = SeriesBuckets::new(ex.range, parse_zone("Asia/Kolkata").unwrap(), Interval::Day);
-    let rows = oracle::series(
-        &ex.shape,
-        &ex.events,
-        &all,
-        &days,
-        SeriesGroup::None,
-        ex.channels.len(),
-    );
+    let rows = oracle::series(&ex.shape, &ex.events, &all, &days, SeriesGroup::None);
     let active: Vec<&SeriesRow> = rows
         .iter()
         .filter(|r| r.interactions > 0 || r.entries > 0)

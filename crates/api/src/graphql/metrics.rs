@@ -541,14 +541,10 @@ impl MetricsQuery {
                 *entries.entry((bucket, group_of(tp))).or_default() += 1;
             }
         }
-        let groups = match group {
-            SeriesGroup::None => None,
-            SeriesGroup::Phase => Some(shape.phases),
-            SeriesGroup::Channel => Some(s.shape.channels.len()),
-        };
+        let groups = metrics::series_groups(shape, group);
         let channels = s.channels().await?;
         Ok(
-            metrics::series_rows(buckets.dates().len(), groups, &interactions, &entries)
+            metrics::series_rows(buckets.dates().len(), &groups, &interactions, &entries)
                 .into_iter()
                 .map(|row| {
                     let channel = match (group, row.group) {

@@ -13,7 +13,7 @@ pub use funnel::{FunnelStep, funnel_steps};
 pub use paths::{PathCount, Paths, collapse, paths};
 pub use results::{
     EmotionFigures, JourneyShape, MixRow, PhaseEmotion, SeriesGroup, SeriesRow, ShapeTouchpoint,
-    Summary, channel_mix, emotion_curve, series_rows,
+    Summary, channel_mix, emotion_curve, series_groups, series_rows,
 };
 pub use series::{Interval, SeriesBuckets};
 pub use tally::Tally;

@@ -183,7 +183,6 @@ pub fn series(
     q: &Query,
     buckets: &SeriesBuckets,
     group: SeriesGroup,
-    channels: usize,
 ) -> Vec<SeriesRow> {
     let group_of = |tp: usize| match group {
         SeriesGroup::None => None,
@@ -215,12 +214,12 @@ pub fn series(
             *entries.entry((bucket, group_of(tp))).or_default() += 1;
         }
     }
-    let groups = match group {
-        SeriesGroup::None => None,
-        SeriesGroup::Phase => Some(shape.phases),
-        SeriesGroup::Channel => Some(channels),
-    };
-    series_rows(buckets.dates().len(), groups, &interactions, &entries)
+    series_rows(
+        buckets.dates().len(),
+        &series_groups(shape, group),
+        &interactions,
+        &entries,
+    )
 }
 
 /// The most common paths.

@@ -143,20 +143,30 @@ pub struct Summary {
     pub nps: Option<f64>,
 }
 
-/// Builds series rows for every bucket (and group), zeros included.
+/// The groups a series is split into: every phase, or every channel the
+/// journey's touchpoints use.
+pub fn series_groups(shape: &JourneyShape, group: SeriesGroup) -> Vec<Option<usize>> {
+    match group {
+        SeriesGroup::None => vec![None],
+        SeriesGroup::Phase => (0..shape.phases).map(Some).collect(),
+        SeriesGroup::Channel => {
+            let used: std::collections::BTreeSet<usize> =
+                shape.touchpoints.iter().map(|tp| tp.channel).collect();
+            used.into_iter().map(Some).collect()
+        }
+    }
+}
+
+/// Builds series rows for every bucket and group, zeros included.
 pub fn series_rows(
     buckets: usize,
-    groups: Option<usize>,
+    group_keys: &[Option<usize>],
     interactions: &BTreeMap<(usize, Option<usize>), u64>,
     entries: &BTreeMap<(usize, Option<usize>), u64>,
 ) -> Vec<SeriesRow> {
-    let group_keys: Vec<Option<usize>> = match groups {
-        None => vec![None],
-        Some(n) => (0..n).map(Some).collect(),
-    };
     let mut rows = Vec::with_capacity(buckets * group_keys.len());
     for bucket in 0..buckets {
-        for group in &group_keys {
+        for group in group_keys {
             let key = (bucket, *group);
             rows.push(SeriesRow {
                 bucket,

@@ -57,6 +57,19 @@ pub struct MetricEvent {
     pub value: Option<(String, i64)>,
 }
 
+/// A raw interaction's columns as a metric reads them: customer, time,
+/// touchpoint, sentiment, rating, NPS answer, value and currency.
+type EventRow = (
+    Uuid,
+    i64,
+    Uuid,
+    Option<i16>,
+    Option<i16>,
+    Option<i16>,
+    Option<i64>,
+    Option<String>,
+);
+
 #[derive(Debug, FromQueryResult)]
 struct StatsSum {
     touchpoint_id: Uuid,
@@ -301,16 +314,7 @@ impl Store {
     ) -> Result<Vec<MetricEvent>, StoreError> {
         use interaction::Column as I;
         let index = shape.touchpoint_index();
-        let rows: Vec<(
-            Uuid,
-            i64,
-            Uuid,
-            Option<i16>,
-            Option<i16>,
-            Option<i16>,
-            Option<i64>,
-            Option<String>,
-        )> = interaction::Entity::find()
+        let rows: Vec<EventRow> = interaction::Entity::find()
             .select_only()
             .columns([
                 I::CustomerId,
