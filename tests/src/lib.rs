@@ -3,7 +3,8 @@
 //! and talks to it over HTTP with real tokens, the way clients do.
 
 use journeyd::{ServeOptions, serve};
-use journeyd_api::{AppState, AuthConfig, SchemaLimits, TokenIssuer};
+use journeyd_api::auth::Authenticator;
+use journeyd_api::{AppState, AuthConfig, Limits, TokenIssuer};
 use journeyd_domain::{Name, Scopes, TenantSlug};
 use journeyd_persistence::Store;
 pub use journeyd_persistence::on_both_databases;
@@ -20,6 +21,29 @@ pub const TENANT: &str = "acme";
 pub const OTHER_TENANT: &str = "rival";
 /// Every scope.
 pub const ALL_SCOPES: &str = "journeys:read journeys:write interactions:write metrics:read admin";
+
+/// How a test server is configured.
+pub struct AppOptions {
+    /// Token settings (default: HS256 with [`TEST_SECRET`], 5 s leeway).
+    pub auth: AuthConfig,
+    /// Request limits (default: the service's defaults).
+    pub limits: Limits,
+    /// Origins allowed by CORS (default: none).
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            auth: AuthConfig {
+                leeway: Duration::from_secs(5),
+                ..AuthConfig::hs256(TEST_SECRET)
+            },
+            limits: Limits::default(),
+            cors_origins: Vec::new(),
+        }
+    }
+}
 
 /// A running journeyd with its own database.
 pub struct TestApp {
@@ -48,6 +72,14 @@ impl TestApp {
         issuer: Option<&str>,
         audience: Option<&str>,
     ) -> Option<Self> {
+        let mut options = AppOptions::default();
+        options.auth.issuer = issuer.map(str::to_owned);
+        options.auth.audience = audience.map(str::to_owned);
+        Self::spawn_with_options(backend, options).await
+    }
+
+    /// Like [`spawn`](Self::spawn), configured by `options`.
+    pub async fn spawn_with_options(backend: TestBackend, options: AppOptions) -> Option<Self> {
         let db = TestDatabase::create(backend).await?;
         let store = Store::new(db.database.clone());
         for slug in [TENANT, OTHER_TENANT] {
@@ -59,17 +91,21 @@ impl TestApp {
                 .await
                 .expect("create a test tenant");
         }
-        let auth = AuthConfig {
-            secret: TEST_SECRET.to_vec(),
-            issuer: issuer.map(str::to_owned),
-            audience: audience.map(str::to_owned),
-            leeway: Duration::from_secs(5),
-        };
+        let auth = options.auth;
+        let authenticator = Authenticator::from_config(&auth, store.clone())
+            .await
+            .expect("the token configuration works");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
         let base_url = format!("http://{}", listener.local_addr().expect("local address"));
-        let state = AppState::new(store.clone(), &auth, &SchemaLimits::default());
+        let origins = options
+            .cors_origins
+            .iter()
+            .map(|o| o.parse().expect("a valid origin"))
+            .collect();
+        let state =
+            AppState::new(store.clone(), authenticator, &options.limits).with_cors_origins(origins);
         let (stop, stopped) = oneshot::channel::<()>();
         let options = ServeOptions {
             shutdown_grace: Duration::from_secs(5),
@@ -175,4 +211,145 @@ pub fn error_code(body: &Value) -> String {
 /// The fixture constructor for [`on_both_databases!`].
 pub async fn app(backend: TestBackend) -> Option<TestApp> {
     TestApp::spawn(backend).await
+}
+
+/// One object of every kind, created through the API for one tenant: a
+/// FOUR_STEP journey with a touchpoint (keys `step-0`..`step-3`) in each
+/// phase, a channel, a persona linked to the journey, a trigger, an insight,
+/// and a customer with one interaction.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    /// The journey's global id.
+    pub journey: String,
+    /// Its phases' global ids, in order.
+    pub phases: Vec<String>,
+    /// The channel's global id.
+    pub channel: String,
+    /// The touchpoints' global ids, one per phase.
+    pub touchpoints: Vec<String>,
+    /// The persona's global id.
+    pub persona: String,
+    /// The trigger's global id.
+    pub trigger: String,
+    /// The insight's global id.
+    pub insight: String,
+    /// The customer's external id.
+    pub customer: String,
+    /// The customer's global id.
+    pub customer_id: String,
+}
+
+impl TestApp {
+    /// Creates one object of every kind for `tenant` (see [`Seeded`]).
+    pub async fn seed(&self, tenant: &str) -> Seeded {
+        let token = self.token(tenant, ALL_SCOPES);
+        let journey = self
+            .data(
+                &token,
+                "mutation { createJourney(input: {name: \"Shop\", template: FOUR_STEP}) { journey { id phases { id } } } }",
+                json!({}),
+            )
+            .await["createJourney"]["journey"]
+            .clone();
+        let journey_id = id_of(&journey);
+        let phases: Vec<String> = journey["phases"]
+            .as_array()
+            .expect("phases")
+            .iter()
+            .map(id_of)
+            .collect();
+        let channel = id_of(
+            &self
+                .data(
+                    &token,
+                    "mutation { createChannel(input: {name: \"Web\", kind: WEB}) { channel { id } } }",
+                    json!({}),
+                )
+                .await["createChannel"]["channel"],
+        );
+        let mut touchpoints = Vec::new();
+        for (i, phase) in phases.iter().enumerate() {
+            touchpoints.push(id_of(
+                &self
+                    .data(
+                        &token,
+                        "mutation($input: CreateTouchpointInput!) { createTouchpoint(input: $input) { touchpoint { id } } }",
+                        json!({ "input": { "phaseId": phase, "channelId": channel,
+                                           "key": format!("step-{i}"), "name": format!("Step {i}") } }),
+                    )
+                    .await["createTouchpoint"]["touchpoint"],
+            ));
+        }
+        let persona = id_of(
+            &self
+                .data(
+                    &token,
+                    "mutation { createPersona(input: {name: \"Sam\"}) { persona { id } } }",
+                    json!({}),
+                )
+                .await["createPersona"]["persona"],
+        );
+        self.data(
+            &token,
+            "mutation($j: ID!, $p: ID!) { linkPersona(input: {journeyId: $j, personaId: $p}) { journey { id } } }",
+            json!({ "j": journey_id, "p": persona }),
+        )
+        .await;
+        let trigger = id_of(
+            &self
+                .data(
+                    &token,
+                    "mutation($j: ID!) { createTrigger(input: {journeyId: $j, name: \"Ad\", kind: ADVERTISEMENT}) { trigger { id } } }",
+                    json!({ "j": journey_id }),
+                )
+                .await["createTrigger"]["trigger"],
+        );
+        let insight = id_of(
+            &self
+                .data(
+                    &token,
+                    "mutation($j: ID!, $t: ID!) { createInsight(input: {journeyId: $j, touchpointId: $t, kind: PAIN_POINT, title: \"Slow\"}) { insight { id } } }",
+                    json!({ "j": journey_id, "t": touchpoints[0] }),
+                )
+                .await["createInsight"]["insight"],
+        );
+        let customer = format!("{tenant}-customer");
+        let recorded = self
+            .data(
+                &token,
+                "mutation($input: RecordInteractionsInput!) { recordInteractions(input: $input) { accepted } }",
+                json!({ "input": { "interactions": [{
+                    "externalId": format!("{tenant}-e1"), "customerExternalId": customer,
+                    "touchpointId": touchpoints[0], "occurredAt": "2026-03-02T09:00:00Z", "sentiment": 1 }] } }),
+            )
+            .await;
+        assert_eq!(recorded["recordInteractions"]["accepted"], 1);
+        let customer_id = id_of(
+            &self
+                .data(
+                    &token,
+                    "query($c: String!) { customer(externalId: $c) { id } }",
+                    json!({ "c": customer }),
+                )
+                .await["customer"],
+        );
+        Seeded {
+            journey: journey_id,
+            phases,
+            channel,
+            touchpoints,
+            persona,
+            trigger,
+            insight,
+            customer,
+            customer_id,
+        }
+    }
+}
+
+fn id_of(object: &Value) -> String {
+    object["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an object with an id, got {object}"))
+        .to_owned()
 }

@@ -12,45 +12,6 @@ on_both_databases!(app =>
     forgetting_a_customer_over_http,
 );
 
-struct Map {
-    journey: String,
-    touchpoints: Vec<String>,
-}
-
-async fn journey_with_touchpoints(app: &TestApp) -> Map {
-    let token = app.admin_token();
-    let journey = app
-        .data(&token, "mutation { createJourney(input: {name: \"Shop\", template: FOUR_STEP}) { journey { id phases { id } } } }", json!({}))
-        .await["createJourney"]["journey"]
-        .clone();
-    let channel = app
-        .data(
-            &token,
-            "mutation { createChannel(input: {name: \"Web\", kind: WEB}) { channel { id } } }",
-            json!({}),
-        )
-        .await["createChannel"]["channel"]["id"]
-        .clone();
-    let mut touchpoints = Vec::new();
-    for (i, phase) in journey["phases"].as_array().unwrap().iter().enumerate() {
-        let tp = app
-            .data(
-                &token,
-                "mutation($input: CreateTouchpointInput!) { createTouchpoint(input: $input) { touchpoint { id } } }",
-                json!({ "input": { "phaseId": phase["id"], "channelId": channel, "key": format!("step-{i}"), "name": format!("Step {i}") } }),
-            )
-            .await["createTouchpoint"]["touchpoint"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        touchpoints.push(tp);
-    }
-    Map {
-        journey: journey["id"].as_str().unwrap().to_owned(),
-        touchpoints,
-    }
-}
-
 const RECORD: &str = "mutation($input: RecordInteractionsInput!) {
   recordInteractions(input: $input) { accepted duplicates rejected results { index externalId status code message } }
 }";
@@ -62,7 +23,7 @@ async fn record(app: &TestApp, token: &str, items: Value) -> Value {
 }
 
 async fn a_batch_is_answered_per_item_and_retries_are_duplicates(app: TestApp) {
-    let map = journey_with_touchpoints(&app).await;
+    let map = app.seed(TENANT).await;
     let crm = app.token(TENANT, "journeys:write interactions:write");
     let items = json!([
         { "externalId": "e1", "customerExternalId": "c1", "touchpointId": map.touchpoints[0], "occurredAt": "2026-03-02T09:00:00Z", "sentiment": 1 },
@@ -158,7 +119,7 @@ async fn a_batch_is_answered_per_item_and_retries_are_duplicates(app: TestApp) {
 }
 
 async fn customers_are_upserted_and_read_with_their_interactions(app: TestApp) {
-    let map = journey_with_touchpoints(&app).await;
+    let map = app.seed(TENANT).await;
     let token = app.admin_token();
     let persona = app
         .data(
@@ -261,7 +222,7 @@ async fn customers_are_upserted_and_read_with_their_interactions(app: TestApp) {
 }
 
 async fn batches_over_the_limit_are_refused_whole(app: TestApp) {
-    let map = journey_with_touchpoints(&app).await;
+    let map = app.seed(TENANT).await;
     let token = app.admin_token();
     let items: Vec<Value> = (0..1001)
         .map(|i| json!({ "externalId": format!("e{i}"), "customerExternalId": "c", "touchpointId": map.touchpoints[0], "occurredAt": "2026-03-02T09:00:00Z" }))
@@ -285,7 +246,7 @@ async fn batches_over_the_limit_are_refused_whole(app: TestApp) {
 }
 
 async fn ingest_needs_its_scope(app: TestApp) {
-    let map = journey_with_touchpoints(&app).await;
+    let map = app.seed(TENANT).await;
     let item = json!([{ "externalId": "e1", "customerExternalId": "c1", "touchpointId": map.touchpoints[0], "occurredAt": "2026-03-02T09:00:00Z" }]);
     for scopes in ["journeys:read", "journeys:write metrics:read"] {
         let token = app.token(TENANT, scopes);
@@ -307,7 +268,7 @@ async fn ingest_needs_its_scope(app: TestApp) {
 }
 
 async fn forgetting_a_customer_over_http(app: TestApp) {
-    let map = journey_with_touchpoints(&app).await;
+    let map = app.seed(TENANT).await;
     let token = app.admin_token();
     let events: Vec<Value> = (0..4)
         .map(|i| json!({ "externalId": format!("e{i}"), "customerExternalId": if i < 3 { "gone" } else { "stays" },
@@ -329,7 +290,10 @@ async fn forgetting_a_customer_over_http(app: TestApp) {
     let tenant = app.store.tenant_by_slug(TENANT).await.unwrap().unwrap().id;
     let snapshot = app.store.rollup_snapshot(tenant).await.unwrap();
     let total: i64 = snapshot.stats.iter().map(|(_, c)| c.interactions).sum();
-    assert_eq!(total, 1, "only the remaining customer's interaction counts");
+    assert_eq!(
+        total, 2,
+        "only the remaining customers' interactions count (`stays` and the seeded one)"
+    );
     let again = app
         .error_code(
             Some(&token),

@@ -11,5 +11,5 @@ pub mod graphql;
 pub mod http;
 
 pub use auth::{AuthConfig, Claims, Session, TokenIssuer};
-pub use graphql::{ApiSchema, SchemaLimits, build_schema, schema_sdl};
+pub use graphql::{ApiSchema, Limits, build_schema, schema_sdl};
 pub use http::{AppState, router};

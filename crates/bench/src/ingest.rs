@@ -3,8 +3,9 @@
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
 use journeyd::{ServeOptions, serve};
+use journeyd_api::auth::Authenticator;
 use journeyd_api::graphql::{GlobalId, NodeKind};
-use journeyd_api::{AppState, AuthConfig, SchemaLimits, TokenIssuer};
+use journeyd_api::{AppState, AuthConfig, Limits, TokenIssuer};
 use journeyd_domain::*;
 use journeyd_persistence::testing::PlainInteraction;
 use journeyd_persistence::{Database, DatabaseOptions, Store};
@@ -240,15 +241,11 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     // The service, on loopback, over the same database.
     let (service_tenant, _, service_tps) =
         seed_tenant(&store, &format!("svc-{}", &run_id[20..])).await?;
-    let auth = AuthConfig {
-        secret: b"a-benchmark-secret-that-is-long-enough-for-hs256".to_vec(),
-        issuer: None,
-        audience: None,
-        leeway: std::time::Duration::from_secs(60),
-    };
+    let auth = AuthConfig::hs256(b"a-benchmark-secret-that-is-long-enough-for-hs256".to_vec());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let endpoint = format!("http://{}/graphql", listener.local_addr()?);
-    let state = AppState::new(store.clone(), &auth, &SchemaLimits::default());
+    let authenticator = Authenticator::from_config(&auth, store.clone()).await?;
+    let state = AppState::new(store.clone(), authenticator, &Limits::default());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let shutdown = async {

@@ -84,10 +84,17 @@ pub fn json_object(
     if !value.is_object() {
         return Err(ValidationError::new(field, "must be a JSON object"));
     }
-    if depth(value) > JSON_MAX_DEPTH {
+    let (depth, has_nul) = inspect(value);
+    if depth > JSON_MAX_DEPTH {
         return Err(ValidationError::new(
             field,
             format!("must not nest deeper than {JSON_MAX_DEPTH} levels"),
+        ));
+    }
+    if has_nul {
+        return Err(ValidationError::new(
+            field,
+            "must not contain NUL characters in keys or strings",
         ));
     }
     let size = serde_json::to_vec(value)
@@ -102,9 +109,12 @@ pub fn json_object(
     Ok(())
 }
 
-fn depth(value: &serde_json::Value) -> usize {
+/// How deep `value` nests (up to one level past the limit) and whether any
+/// key or string holds a NUL character (which PostgreSQL's `jsonb` refuses).
+fn inspect(value: &serde_json::Value) -> (usize, bool) {
     // Iterative, so hostile nesting cannot exhaust the stack.
     let mut deepest = 0;
+    let mut has_nul = false;
     let mut stack = vec![(value, 1usize)];
     while let Some((value, level)) = stack.pop() {
         deepest = deepest.max(level);
@@ -113,11 +123,15 @@ fn depth(value: &serde_json::Value) -> usize {
         }
         match value {
             serde_json::Value::Array(items) => stack.extend(items.iter().map(|v| (v, level + 1))),
-            serde_json::Value::Object(map) => stack.extend(map.values().map(|v| (v, level + 1))),
+            serde_json::Value::Object(map) => {
+                has_nul |= map.keys().any(|k| k.contains('\0'));
+                stack.extend(map.values().map(|v| (v, level + 1)));
+            }
+            serde_json::Value::String(text) => has_nul |= text.contains('\0'),
             _ => {}
         }
     }
-    deepest
+    (deepest, has_nul)
 }
 
 /// A stored customer.
@@ -162,6 +176,15 @@ mod tests {
         assert!(ExternalId::parse("externalId", "a\u{0}b").is_err());
         assert!(ExternalId::parse("externalId", &"x".repeat(201)).is_err());
         assert!(ExternalId::parse("externalId", "ünïcødé 顧客").is_ok());
+    }
+
+    #[test]
+    fn json_objects_refuse_nul_characters() {
+        let bad_value = serde_json::json!({"a": ["ok", "n\u{0}l"]});
+        let bad_key = serde_json::json!({"k\u{0}": 1});
+        assert!(json_object("p", &bad_value, 1024).is_err());
+        assert!(json_object("p", &bad_key, 1024).is_err());
+        assert!(json_object("p", &serde_json::json!({"a": "\\u0000 as text"}), 1024).is_ok());
     }
 
     #[test]

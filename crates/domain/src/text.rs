@@ -140,11 +140,22 @@ pub fn phrases(field: &str, values: &[String]) -> Result<Vec<String>, Validation
         .collect()
 }
 
+/// Checks a text's length, and that it holds no control characters other
+/// than tab and line breaks (databases refuse NUL; the rest is never meant).
 fn check_length(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
     if value.chars().count() > max {
         return Err(ValidationError::new(
             field,
             format!("must not be longer than {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
         ));
     }
     Ok(())
@@ -186,6 +197,14 @@ mod tests {
         assert_eq!(err.field, "goals[1]");
         let too_many = vec!["x".to_owned(); 51];
         assert!(phrases("goals", &too_many).is_err());
+    }
+
+    #[test]
+    fn free_text_keeps_line_breaks_but_refuses_other_controls() {
+        assert!(description("d", Some("line 1\n\tline 2\r\n")).is_ok());
+        assert!(description("d", Some("nul \u{0} byte")).is_err());
+        assert!(optional_text("o", Some("bell \u{7}"), 50).is_err());
+        assert!(phrases("g", &["ok".into(), "esc \u{1b}[0m".into()]).is_err());
     }
 
     #[test]

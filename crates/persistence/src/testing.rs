@@ -82,6 +82,34 @@ impl TestDatabase {
     }
 }
 
+/// Holds writes to the `journeys` table back until dropped (SQLite: the
+/// database write lock; PostgreSQL: a table lock), to make a request that
+/// writes there slow on purpose.
+pub struct JourneyWriteBlock {
+    _transaction: sea_orm::DatabaseTransaction,
+}
+
+impl TestDatabase {
+    /// Blocks writes to `journeys` until the returned value is dropped.
+    pub async fn block_journey_writes(&self) -> JourneyWriteBlock {
+        let transaction = self
+            .database
+            .begin_write()
+            .await
+            .expect("begin a blocking transaction");
+        if self.database.backend() == crate::Backend::Postgres {
+            use sea_orm::ConnectionTrait;
+            transaction
+                .execute_unprepared("LOCK TABLE journeys IN EXCLUSIVE MODE")
+                .await
+                .expect("lock the journeys table");
+        }
+        JourneyWriteBlock {
+            _transaction: transaction,
+        }
+    }
+}
+
 async fn open_migrated(url: &str) -> Database {
     let options = DatabaseOptions {
         max_connections: 8,

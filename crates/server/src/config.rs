@@ -1,6 +1,7 @@
 //! The command line and environment, parsed once at start-up.
 
 use clap::{Args, Parser, Subcommand};
+use journeyd_api::Limits;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -38,7 +39,8 @@ pub struct Cli {
 /// How tokens are signed and checked.
 #[derive(Args, Debug, Clone)]
 pub struct JwtArgs {
-    /// The HS256 secret, at least 32 bytes (required except with `serve --demo`).
+    /// The HS256 secret, at least 32 bytes (needed unless a JWKS is
+    /// configured; `serve --demo` makes a throw-away one).
     #[arg(
         long,
         global = true,
@@ -46,6 +48,25 @@ pub struct JwtArgs {
         hide_env_values = true
     )]
     pub jwt_secret: Option<String>,
+
+    /// A JWKS (file path or http(s) URL) whose public keys verify RS256,
+    /// ES256 and EdDSA tokens from an identity provider.
+    #[arg(long, global = true, env = "JOURNEYD_JWT_JWKS")]
+    pub jwt_jwks: Option<String>,
+
+    /// The algorithms tokens may be signed with, comma-separated (default:
+    /// HS256 with a secret, plus RS256,ES256,EdDSA with a JWKS).
+    #[arg(long, global = true, env = "JOURNEYD_JWT_ALGORITHMS", value_delimiter = ',', value_parser = parse_algorithm)]
+    pub jwt_algorithms: Vec<journeyd_api::auth::Algorithm>,
+
+    /// How often the JWKS is re-read.
+    #[arg(long, global = true, env = "JOURNEYD_JWT_JWKS_REFRESH", default_value = "5m", value_parser = parse_duration)]
+    pub jwt_jwks_refresh: Duration,
+
+    /// The least time between re-reads of the JWKS caused by tokens naming
+    /// an unknown key id.
+    #[arg(long, global = true, env = "JOURNEYD_JWT_JWKS_MIN_REFETCH", default_value = "30s", value_parser = parse_duration)]
+    pub jwt_jwks_min_refetch: Duration,
 
     /// The `iss` every token must carry (and `journeyd token` sets).
     #[arg(long, global = true, env = "JOURNEYD_JWT_ISSUER")]
@@ -172,9 +193,101 @@ pub struct ServeArgs {
     #[arg(long, env = "JOURNEYD_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// Browser origins (e.g. `https://app.example.com`, or `*`) allowed to
+    /// call the API across origins, comma-separated.
+    #[arg(long = "cors-origin", env = "JOURNEYD_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+
+    /// Request limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The limits every request is held to (see the README for the defaults'
+/// reasoning).
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// The largest request body, in bytes.
+    #[arg(long, env = "JOURNEYD_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+    /// The longest GraphQL document (`query`), in bytes.
+    #[arg(long, env = "JOURNEYD_MAX_DOCUMENT_BYTES", default_value_t = Limits::default().max_document_bytes)]
+    pub max_document_bytes: usize,
+    /// The deepest a query may nest.
+    #[arg(long, env = "JOURNEYD_MAX_DEPTH", default_value_t = Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// The most a query may cost (fields count 1, connections multiply by
+    /// their page size, metric queries add 100).
+    #[arg(long, env = "JOURNEYD_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity)]
+    pub max_complexity: usize,
+    /// The most aliases in one document.
+    #[arg(long, env = "JOURNEYD_MAX_ALIASES", default_value_t = Limits::default().max_aliases)]
+    pub max_aliases: usize,
+    /// The most directives in one document.
+    #[arg(long, env = "JOURNEYD_MAX_DIRECTIVES", default_value_t = Limits::default().max_directives)]
+    pub max_directives: usize,
+    /// The most operations in one batch request.
+    #[arg(long, env = "JOURNEYD_MAX_BATCH_OPERATIONS", default_value_t = Limits::default().max_batch_operations)]
+    pub max_batch_operations: usize,
+    /// The largest page (`first`/`last`) a connection returns.
+    #[arg(long, env = "JOURNEYD_MAX_PAGE_SIZE", default_value_t = Limits::default().max_page_size, value_parser = clap::value_parser!(i32).range(1..))]
+    pub max_page_size: i32,
     /// The most items one ingest call (interactions, customers) may carry.
-    #[arg(long, env = "JOURNEYD_MAX_BATCH", default_value_t = 1000)]
+    #[arg(long, env = "JOURNEYD_MAX_BATCH", default_value_t = Limits::default().max_batch_items)]
     pub max_batch: usize,
+    /// How long one request may run.
+    #[arg(long, env = "JOURNEYD_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Refuse introspection queries (recommended in production).
+    #[arg(long, env = "JOURNEYD_DISABLE_INTROSPECTION")]
+    pub disable_introspection: bool,
+    /// Leave "did you mean ..." suggestions out of errors (recommended in
+    /// production).
+    #[arg(long, env = "JOURNEYD_DISABLE_SUGGESTIONS")]
+    pub disable_suggestions: bool,
+}
+
+impl LimitArgs {
+    /// The limits these options describe.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_document_bytes: self.max_document_bytes,
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+            max_directives: self.max_directives,
+            max_batch_operations: self.max_batch_operations,
+            max_page_size: self.max_page_size,
+            max_batch_items: self.max_batch,
+            request_timeout: self.request_timeout,
+            introspection: !self.disable_introspection,
+            suggestions: !self.disable_suggestions,
+        }
+    }
+}
+
+/// Parses a JWT algorithm name (`HS256`, `RS256`, `ES256`, `EdDSA`, ...).
+pub fn parse_algorithm(text: &str) -> Result<journeyd_api::auth::Algorithm, String> {
+    text.trim().parse().map_err(|_| {
+        format!("'{text}' is not a JWT algorithm such as HS256, RS256, ES256 or EdDSA")
+    })
+}
+
+/// Checks a CORS origin: `*`, or `scheme://host[:port]` without a path.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let valid = text == "*"
+        || text.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains('/')
+        });
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "'{text}' is not an origin like https://app.example.com (or *)"
+        ))
+    }
 }
 
 /// `journeyd migrate` actions.

@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use config::{
     Cli, Command, ImportKind, JwtArgs, MigrateAction, RollupsAction, TenantAction, TokenArgs,
 };
+use journeyd_api::auth::JwksSource;
 use journeyd_api::{AuthConfig, TokenIssuer, schema_sdl};
 use journeyd_domain::{Name, Scopes, TenantSlug};
 use journeyd_persistence::{Database, DatabaseOptions, Store};
@@ -62,27 +63,29 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// The token settings, with the secret checked.
-pub fn auth_config(jwt: &JwtArgs, secret: Vec<u8>) -> anyhow::Result<AuthConfig> {
-    if secret.len() < MIN_SECRET_BYTES {
+/// The token settings, with the secret checked; `secret` overrides the
+/// configured one (for `serve --demo`).
+pub fn auth_config(jwt: &JwtArgs, secret: Option<Vec<u8>>) -> anyhow::Result<AuthConfig> {
+    let secret = secret.or_else(|| jwt.jwt_secret.as_ref().map(|s| s.as_bytes().to_vec()));
+    if secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_BYTES) {
         bail!("JOURNEYD_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
+    }
+    if secret.is_none() && jwt.jwt_jwks.is_none() {
+        bail!(
+            "no token keys: set JOURNEYD_JWT_SECRET (at least {MIN_SECRET_BYTES} bytes) or \
+             JOURNEYD_JWT_JWKS, or run `journeyd serve --demo` for a throw-away secret"
+        );
     }
     Ok(AuthConfig {
         secret,
+        jwks: jwt.jwt_jwks.as_deref().map(JwksSource::parse),
+        algorithms: jwt.jwt_algorithms.clone(),
         issuer: jwt.jwt_issuer.clone(),
         audience: jwt.jwt_audience.clone(),
         leeway: jwt.jwt_leeway,
+        jwks_refresh: jwt.jwt_jwks_refresh,
+        jwks_min_refetch: jwt.jwt_jwks_min_refetch,
     })
-}
-
-fn configured_secret(jwt: &JwtArgs) -> anyhow::Result<Vec<u8>> {
-    match &jwt.jwt_secret {
-        Some(secret) => Ok(secret.as_bytes().to_vec()),
-        None => bail!(
-            "no token secret: set JOURNEYD_JWT_SECRET (at least {MIN_SECRET_BYTES} bytes), \
-             or run `journeyd serve --demo` for a throw-away one"
-        ),
-    }
 }
 
 async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
@@ -166,7 +169,13 @@ pub(crate) async fn find_tenant(
 }
 
 async fn token(url: &str, jwt: &JwtArgs, args: TokenArgs) -> anyhow::Result<()> {
-    let config = auth_config(jwt, configured_secret(jwt)?)?;
+    if jwt.jwt_secret.is_none() {
+        bail!(
+            "`journeyd token` signs with JOURNEYD_JWT_SECRET, which is not set \
+             (tokens for a JWKS come from its identity provider)"
+        );
+    }
+    let config = auth_config(jwt, None)?;
     let scopes = Scopes::parse(&args.scope)?;
     let slug = TenantSlug::parse(&args.tenant)?;
     let db = open_database(url, &DatabaseOptions::default()).await?;

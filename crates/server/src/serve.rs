@@ -2,8 +2,10 @@
 //! until SIGTERM/SIGINT, then let in-flight requests finish.
 
 use crate::config::{JwtArgs, ServeArgs};
-use crate::{auth_config, configured_secret, demo, open_database, redact_url};
-use journeyd_api::{AppState, SchemaLimits, router};
+use crate::{auth_config, demo, open_database, redact_url};
+use axum::http::HeaderValue;
+use journeyd_api::auth::Authenticator;
+use journeyd_api::{AppState, router};
 use journeyd_persistence::{DatabaseOptions, Store};
 use rand::Rng;
 use std::future::Future;
@@ -37,11 +39,12 @@ pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> 
             );
             let mut secret = vec![0u8; 48];
             rand::rng().fill(&mut secret[..]);
-            secret
+            Some(secret)
         }
-        _ => configured_secret(jwt)?,
+        _ => None,
     };
     let auth = auth_config(jwt, secret)?;
+    let authenticator = Authenticator::from_config(&auth, store.clone()).await?;
     let demo = if args.demo {
         Some(demo::prepare(&store, &auth).await?)
     } else {
@@ -55,11 +58,13 @@ pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> 
         // A closed standard output must not take the server down.
         let _ = writeln!(std::io::stdout(), "{}", demo.banner(addr));
     }
-    let limits = SchemaLimits {
-        max_batch_items: args.max_batch,
-        ..SchemaLimits::default()
-    };
-    let state = AppState::new(store, &auth, &limits);
+    let origins = args
+        .cors_origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let state =
+        AppState::new(store, authenticator, &args.limits.limits()).with_cors_origins(origins);
     let options = ServeOptions {
         shutdown_grace: args.shutdown_grace,
     };

@@ -1,30 +1,50 @@
 //! Shared helpers for turning GraphQL input into validated domain values.
 
 use crate::error::ApiError;
-use async_graphql::MaybeUndefined;
+use crate::graphql::Limits;
+use async_graphql::{Context, MaybeUndefined};
 use journeyd_domain::{Name, ValidationError, text};
 use journeyd_persistence::PageRequest;
 
 /// The page size when a client gives neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
-/// The largest page a client may ask for.
+/// The largest page a client may ask for, unless configured otherwise.
 pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// The configured limits (the defaults outside a schema that has them).
+pub fn limits<'a>(ctx: &'a Context<'_>) -> std::borrow::Cow<'a, Limits> {
+    ctx.data_opt::<Limits>().map_or_else(
+        || std::borrow::Cow::Owned(Limits::default()),
+        std::borrow::Cow::Borrowed,
+    )
+}
+
+/// What a connection field adds to a query's cost: its selection once per
+/// item of the page asked for.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE).max(1);
+    usize::try_from(size)
+        .unwrap_or(1)
+        .saturating_mul(child_complexity)
+}
 
 /// Turns Relay paging arguments into a page request; `decode` reads a cursor.
 pub fn page_request<K>(
+    ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
     decode: fn(&str, &str) -> Result<K, ApiError>,
 ) -> Result<PageRequest<K>, ApiError> {
+    let max = limits(ctx).max_page_size;
     let size = |field: &str, value: i32| {
-        if (0..=MAX_PAGE_SIZE).contains(&value) {
+        if (0..=max).contains(&value) {
             Ok(value as u64)
         } else {
             Err(ApiError::bad_input(
                 field,
-                format!("must be between 0 and {MAX_PAGE_SIZE}"),
+                format!("must be between 0 and {max}"),
             ))
         }
     };

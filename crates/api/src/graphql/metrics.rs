@@ -304,6 +304,7 @@ impl MetricsQuery {
     /// The funnel: per phase, the customers who entered in the range (their
     /// earliest first-phase interaction lies in it) and reached the phase in
     /// order within the conversion window.
+    #[graphql(complexity = "crate::graphql::METRIC_COST + child_complexity")]
     async fn journey_funnel(
         &self,
         ctx: &Context<'_>,
@@ -354,6 +355,7 @@ impl MetricsQuery {
 
     /// The emotion curve: per phase in order, and per touchpoint within it,
     /// sentiment, rating and NPS figures of the interactions in the range.
+    #[graphql(complexity = "crate::graphql::METRIC_COST + child_complexity")]
     async fn emotion_curve(
         &self,
         ctx: &Context<'_>,
@@ -425,6 +427,7 @@ impl MetricsQuery {
 
     /// The channel mix: per phase × channel, the interactions in the range,
     /// their share of the phase and their mean sentiment.
+    #[graphql(complexity = "crate::graphql::METRIC_COST + child_complexity")]
     async fn channel_mix(
         &self,
         ctx: &Context<'_>,
@@ -465,6 +468,7 @@ impl MetricsQuery {
     /// Interactions and funnel entries per calendar bucket of a time zone;
     /// buckets with nothing are present with zeros.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::METRIC_COST + child_complexity")]
     async fn interaction_series(
         &self,
         ctx: &Context<'_>,
@@ -575,6 +579,7 @@ impl MetricsQuery {
 
     /// The most common paths: each customer's phases in the range in time
     /// order, repeats collapsed; with back-step and skip rates.
+    #[graphql(complexity = "crate::graphql::METRIC_COST + child_complexity")]
     async fn journey_paths(
         &self,
         ctx: &Context<'_>,
@@ -626,6 +631,7 @@ impl MetricsQuery {
     }
 
     /// A journey's figures over the range.
+    #[graphql(complexity = "crate::graphql::METRIC_COST + child_complexity")]
     async fn journey_summary(
         &self,
         ctx: &Context<'_>,

@@ -44,6 +44,10 @@ fn search_text(search: Option<String>) -> ApiResult<Option<String>> {
             "search",
             format!("must not be longer than {MAX_SEARCH_CHARS} characters"),
         )),
+        Some(text) if text.chars().any(char::is_control) => Err(ApiError::bad_input(
+            "search",
+            "must not contain control characters",
+        )),
         other => Ok(other),
     }
 }
@@ -151,13 +155,20 @@ impl MapQuery {
     }
 
     /// The tenant's journeys, a page at a time.
+    #[graphql(complexity = "crate::graphql::input::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn journeys(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return the first n journeys (at most 100).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the first n journeys (at most the page size limit, 100 by default)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last n journeys (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the last n journeys (at most the page size limit, 100 by default)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Which journeys to list (default: all).")] filter: Option<
             JourneyFilterInput,
@@ -167,7 +178,7 @@ impl MapQuery {
         >,
     ) -> ApiResult<JourneyConnection> {
         let (store, tenant) = scoped(ctx, Scope::JourneysRead)?;
-        let page = page_request(first, after, last, before, cursor::decode_journey)?;
+        let page = page_request(ctx, first, after, last, before, cursor::decode_journey)?;
         let filter = filter.unwrap_or_default();
         let filter = JourneyFilter {
             status: filter.status.map(Into::into),
@@ -228,17 +239,24 @@ impl MapQuery {
     }
 
     /// The tenant's personas, oldest first, a page at a time.
+    #[graphql(complexity = "crate::graphql::input::page_cost(first, last, child_complexity)")]
     async fn personas(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return the first n personas (at most 100).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the first n personas (at most the page size limit, 100 by default)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last n personas (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the last n personas (at most the page size limit, 100 by default)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only personas whose name contains this text.")] search: Option<String>,
     ) -> ApiResult<PersonaConnection> {
         let (store, tenant) = scoped(ctx, Scope::JourneysRead)?;
-        let page = page_request(first, after, last, before, cursor::decode_persona)?;
+        let page = page_request(ctx, first, after, last, before, cursor::decode_persona)?;
         let search = search_text(search)?;
         let personas = store
             .list_personas(tenant, search.as_deref(), &page)
@@ -286,17 +304,24 @@ impl MapQuery {
     }
 
     /// The tenant's customers, oldest first, a page at a time.
+    #[graphql(complexity = "crate::graphql::input::page_cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return the first n customers (at most 100).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the first n customers (at most the page size limit, 100 by default)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last n customers (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the last n customers (at most the page size limit, 100 by default)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only customers assigned to this persona.")] persona_id: Option<ID>,
     ) -> ApiResult<CustomerConnection> {
         let (store, tenant) = scoped(ctx, Scope::JourneysRead)?;
-        let page = page_request(first, after, last, before, cursor::decode_customer)?;
+        let page = page_request(ctx, first, after, last, before, cursor::decode_customer)?;
         let persona = persona_id
             .as_ref()
             .map(|p| ids::persona_id("personaId", p))

@@ -3,7 +3,6 @@
 //! need the `interactions:write` scope.
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::SchemaLimits;
 use crate::graphql::context::writing;
 use crate::graphql::ids;
 use crate::graphql::types::Customer;
@@ -178,11 +177,7 @@ fn undefined() -> MaybeUndefined<ID> {
 }
 
 fn check_batch(ctx: &Context<'_>, field: &str, len: usize) -> ApiResult<()> {
-    let max = ctx
-        .data_opt::<SchemaLimits>()
-        .map_or(SchemaLimits::default().max_batch_items, |l| {
-            l.max_batch_items
-        });
+    let max = crate::graphql::input::limits(ctx).max_batch_items;
     if len > max {
         return Err(ApiError::bad_input(
             field,

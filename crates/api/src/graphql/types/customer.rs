@@ -70,20 +70,27 @@ impl Customer {
     }
 
     /// The customer's interactions, in time order, a page at a time.
+    #[graphql(complexity = "crate::graphql::input::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return the first n interactions (at most 100).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the first n interactions (at most the page size limit, 100 by default)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last n interactions (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the last n interactions (at most the page size limit, 100 by default)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Only interactions in this journey.")] journey_id: Option<ID>,
         #[graphql(desc = "Only interactions at or after this moment.")] from: Option<DateTime<Utc>>,
         #[graphql(desc = "Only interactions before this moment.")] to: Option<DateTime<Utc>>,
     ) -> ApiResult<InteractionConnection> {
         let session = crate::graphql::context::authenticated(ctx)?;
-        let page = page_request(first, after, last, before, cursor::decode_interaction)?;
+        let page = page_request(ctx, first, after, last, before, cursor::decode_interaction)?;
         let filter = InteractionFilter {
             journey: journey_id
                 .as_ref()
