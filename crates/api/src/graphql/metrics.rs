@@ -295,6 +295,9 @@ async fn scope<'a>(
     })
 }
 
+/// The most buckets one series answers with.
+const MAX_BUCKETS: usize = 10_000;
+
 /// The metric root fields (merged into the root query).
 #[derive(Default)]
 pub struct MetricsQuery;
@@ -493,13 +496,14 @@ impl MetricsQuery {
             SeriesInterval::Week => Interval::Week,
             SeriesInterval::Month => Interval::Month,
         };
-        let buckets = SeriesBuckets::new(s.range, zone, interval);
-        if buckets.dates().len() > 10_000 {
+        let Some(buckets) = SeriesBuckets::at_most(s.range, zone, interval, MAX_BUCKETS) else {
             return Err(ApiError::bad_input(
                 "interval",
-                "too many buckets: choose a longer interval",
+                format!(
+                    "more than {MAX_BUCKETS} buckets: choose a longer interval or a shorter range"
+                ),
             ));
-        }
+        };
         let group = match group_by {
             SeriesGroupBy::None => SeriesGroup::None,
             SeriesGroupBy::Phase => SeriesGroup::Phase,

@@ -318,7 +318,8 @@ impl MapQuery {
         )]
         last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Only customers assigned to this persona.")] persona_id: Option<ID>,
+        #[graphql(desc = "Only customers assigned to this persona (NOT_FOUND if there is none).")]
+        persona_id: Option<ID>,
     ) -> ApiResult<CustomerConnection> {
         let (store, tenant) = scoped(ctx, Scope::JourneysRead)?;
         let page = page_request(ctx, first, after, last, before, cursor::decode_customer)?;
@@ -326,6 +327,10 @@ impl MapQuery {
             .as_ref()
             .map(|p| ids::persona_id("personaId", p))
             .transpose()?;
+        if let Some(persona) = persona {
+            // A filter by a persona this tenant does not have is a mistake.
+            store.persona(tenant, persona).await?;
+        }
         let customers = store.list_customers(tenant, persona, &page).await?;
         let total = if ctx.look_ahead().field("totalCount").exists() {
             store.count_customers(tenant, persona).await? as i64

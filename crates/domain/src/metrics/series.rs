@@ -77,18 +77,31 @@ pub struct SeriesBuckets {
 impl SeriesBuckets {
     /// The buckets of `range` in `zone`.
     pub fn new(range: TimeRange, zone: Tz, interval: Interval) -> Self {
+        Self::at_most(range, zone, interval, usize::MAX).unwrap_or(Self {
+            zone,
+            interval,
+            dates: Vec::new(),
+        })
+    }
+
+    /// The buckets covering `range`, or `None` when there would be more than
+    /// `max` of them (found out without making them all).
+    pub fn at_most(range: TimeRange, zone: Tz, interval: Interval, max: usize) -> Option<Self> {
         let first = bucket_date(local_date(range.from_us, zone), interval);
         let last = bucket_date(local_date(range.to_us - 1, zone), interval);
         let mut dates = vec![first];
         while *dates.last().unwrap_or(&last) < last {
+            if dates.len() >= max {
+                return None;
+            }
             let next = next_bucket(*dates.last().unwrap_or(&last), interval);
             dates.push(next);
         }
-        Self {
+        Some(Self {
             zone,
             interval,
             dates,
-        }
+        })
     }
 
     /// The first local date of every bucket, in order.
