@@ -7,6 +7,9 @@
 
 pub mod auth;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graphql;
 pub mod http;
 

@@ -204,6 +204,17 @@ fn base64_len(text: &str) -> usize {
     base64_bytes(text).len()
 }
 
+/// Parses `bytes` as a key set; an accepted set holds a key.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_key_set(bytes: &[u8]) {
+    if let Ok(set) = parse_key_set(bytes, "fuzz") {
+        assert!(!set.keys.is_empty());
+        for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+            let _ = set.find(None, alg);
+        }
+    }
+}
+
 /// A key set kept fresh.
 pub struct Jwks {
     source: JwksSource,

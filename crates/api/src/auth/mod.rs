@@ -6,6 +6,12 @@
 mod jwks;
 
 pub use jsonwebtoken::Algorithm;
+
+/// Parses a JWKS document as a refresh would (for the fuzz targets).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_key_set(bytes: &[u8]) {
+    jwks::fuzz_key_set(bytes);
+}
 pub use jwks::{Jwks, JwksError, JwksSource};
 
 use journeyd_domain::{Scope, Scopes, TenantId, TenantSlug};

@@ -22,7 +22,12 @@ fn decode_text(field: &str, cursor: &str) -> Result<String, ApiError> {
         return Err(invalid());
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    String::from_utf8(bytes).map_err(|_| invalid())
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    // Sort values never hold control characters (and databases refuse NUL).
+    if text.chars().any(char::is_control) {
+        return Err(invalid());
+    }
+    Ok(text)
 }
 
 fn uuid(field: &str, text: &str) -> Result<Uuid, ApiError> {

@@ -1,7 +1,7 @@
 //! The GraphQL schema: types, root query, mutations and per-request loaders.
 
 mod context;
-mod cursor;
+pub(crate) mod cursor;
 mod ids;
 mod input;
 pub(crate) mod limits;
