@@ -4,7 +4,7 @@
 
 use journeyd::{ServeOptions, serve};
 use journeyd_api::auth::Authenticator;
-use journeyd_api::{AppState, AuthConfig, Limits, TokenIssuer};
+use journeyd_api::{AdmissionConfig, AppState, AuthConfig, Limits, TokenIssuer};
 use journeyd_domain::{Name, Scopes, TenantSlug};
 use journeyd_persistence::Store;
 pub use journeyd_persistence::on_both_databases;
@@ -30,6 +30,8 @@ pub struct AppOptions {
     pub limits: Limits,
     /// Origins allowed by CORS (default: none).
     pub cors_origins: Vec<String>,
+    /// Load shedding and rate limits (default: the service's defaults).
+    pub admission: AdmissionConfig,
 }
 
 impl Default for AppOptions {
@@ -41,6 +43,7 @@ impl Default for AppOptions {
             },
             limits: Limits::default(),
             cors_origins: Vec::new(),
+            admission: AdmissionConfig::default(),
         }
     }
 }
@@ -104,8 +107,9 @@ impl TestApp {
             .iter()
             .map(|o| o.parse().expect("a valid origin"))
             .collect();
-        let state =
-            AppState::new(store.clone(), authenticator, &options.limits).with_cors_origins(origins);
+        let state = AppState::new(store.clone(), authenticator, &options.limits)
+            .with_cors_origins(origins)
+            .with_admission(&options.admission);
         let (stop, stopped) = oneshot::channel::<()>();
         let options = ServeOptions {
             shutdown_grace: Duration::from_secs(5),
@@ -186,6 +190,18 @@ impl TestApp {
         error_code(&body)
     }
 
+    /// The figures at `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(format!("{}/metrics", self.base_url))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("the figures")
+    }
+
     /// How many SQL statements the server's database pool has run so far.
     pub fn statements(&self) -> u64 {
         self.db.database.statements_executed()
@@ -206,6 +222,15 @@ pub fn error_code(body: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("expected an error with a code, got {body}"))
         .to_owned()
+}
+
+/// The value of the series `series` (name and labels exactly as exposed)
+/// in Prometheus text, or 0 when it is absent.
+pub fn figure(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.parse().expect("a number"))
+        .unwrap_or(0.0)
 }
 
 /// The fixture constructor for [`on_both_databases!`].

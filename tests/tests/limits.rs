@@ -356,7 +356,7 @@ async fn requests_over_the_time_limit_are_stopped_and_change_nothing(app: TestAp
     assert!(created["createJourney"]["journey"]["id"].is_string());
 
     // Over it: the write waits for a lock held here, longer than the limit.
-    let block = app.db.block_journey_writes().await;
+    let block = app.db.block_writes("journeys").await;
     let started = std::time::Instant::now();
     let body = app.post(Some(&token), write, json!({})).await;
     assert_eq!(error_code(&body), "TIMEOUT", "{body}");

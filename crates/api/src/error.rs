@@ -95,28 +95,29 @@ impl From<ValidationError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
+        ApiError::from(&err)
+    }
+}
+
+impl From<&StoreError> for ApiError {
+    fn from(err: &StoreError) -> Self {
         match err {
-            StoreError::NotFound(kind) => ApiError::NotFound(kind.to_owned()),
-            StoreError::Conflict(message) => ApiError::Conflict(message),
-            StoreError::Invalid(err) => err.into(),
+            StoreError::NotFound(kind) => ApiError::NotFound((*kind).to_owned()),
+            StoreError::Conflict(message) => ApiError::Conflict(message.clone()),
+            StoreError::Invalid(err) => err.clone().into(),
             StoreError::Unavailable(cause) => {
                 let request_id = current_request_id().unwrap_or_else(|| "-".to_owned());
                 tracing::warn!(request_id = %request_id, error = %cause, "database unavailable");
                 ApiError::Unavailable(request_id)
             }
-            other => ApiError::internal(&other),
+            other => ApiError::internal(other),
         }
     }
 }
 
 impl From<std::sync::Arc<StoreError>> for ApiError {
     fn from(err: std::sync::Arc<StoreError>) -> Self {
-        match &*err {
-            StoreError::NotFound(kind) => ApiError::NotFound((*kind).to_owned()),
-            StoreError::Conflict(message) => ApiError::Conflict(message.clone()),
-            StoreError::Invalid(err) => err.clone().into(),
-            other => ApiError::internal(other),
-        }
+        ApiError::from(&*err)
     }
 }
 

@@ -12,7 +12,8 @@ pub mod error;
 pub mod fuzzing;
 pub mod graphql;
 pub mod http;
+pub mod telemetry;
 
 pub use auth::{AuthConfig, Claims, Session, TokenIssuer};
 pub use graphql::{ApiSchema, Limits, build_schema, schema_sdl};
-pub use http::{AppState, router};
+pub use http::{AdmissionConfig, AppState, RateLimit, router};

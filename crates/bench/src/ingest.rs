@@ -84,72 +84,16 @@ fn generate(events: usize, touchpoints: usize, seed: u64) -> Vec<Event> {
         .collect()
 }
 
-/// A tenant with one journey (classic template) and two touchpoints per phase.
-async fn seed_tenant(
+/// A tenant with one journey (classic template) and two touchpoints per
+/// phase, those of the third phase conversion points.
+pub(crate) async fn seed_tenant(
     store: &Store,
     slug: &str,
 ) -> anyhow::Result<(TenantId, JourneyId, Vec<TouchpointId>)> {
-    let name = |t: &str| Name::parse("name", t);
-    let tenant = store
-        .create_tenant(TenantSlug::parse(slug)?, name(slug)?)
-        .await?
-        .id;
-    let journey = store
-        .create_journey(
-            tenant,
-            NewJourney {
-                name: name("Benchmark journey")?,
-                description: None,
-                goal: None,
-                state: JourneyState::Current,
-                status: JourneyStatus::Active,
-                template: JourneyTemplate::Classic,
-            },
-            &[],
-        )
-        .await?
-        .id;
-    let channel = store
-        .create_channel(
-            tenant,
-            NewChannel {
-                name: name("Web")?,
-                kind: ChannelKind::Web,
-                description: None,
-            },
-        )
-        .await?
-        .id;
-    let mut touchpoints = Vec::new();
-    for (p, phase) in store
-        .phases_of_journeys(tenant, &[journey])
-        .await?
-        .iter()
-        .enumerate()
-    {
-        for t in 0..2 {
-            let tp = store
-                .create_touchpoint(
-                    tenant,
-                    NewTouchpoint {
-                        phase_id: phase.id,
-                        channel_id: channel,
-                        key: TouchpointKey::parse(&format!("tp-{p}-{t}"))?,
-                        name: name(&format!("Touchpoint {p}.{t}"))?,
-                        description: None,
-                        owner: None,
-                        goal: None,
-                        kpi: None,
-                        sentiment: None,
-                        is_conversion: p == 2,
-                    },
-                    None,
-                )
-                .await?;
-            touchpoints.push(tp.id);
-        }
-    }
-    Ok((tenant, journey, touchpoints))
+    let seeded = store
+        .seed_journey(slug, JourneyTemplate::Classic, 2, Some(2))
+        .await?;
+    Ok((seeded.tenant, seeded.journey, seeded.touchpoints))
 }
 
 const RECORD: &str = "mutation($input: RecordInteractionsInput!) { recordInteractions(input: $input) { accepted duplicates rejected } }";

@@ -5,8 +5,13 @@
 //! a journeyd served on loopback, and in the same run inserts the same rows
 //! into the same tables with plain multi-row INSERTs (no service, no checks,
 //! no rollups). It prints events per second for both and their ratio.
+//!
+//! `journeyd-bench outage` stops and restarts PostgreSQL under ingest load
+//! and checks that journeyd answers quickly, recovers, and lost nothing it
+//! acknowledged.
 
 mod ingest;
+mod outage;
 
 /// mimalloc: the service allocates many small, short-lived objects (JSON
 /// values, SQL parameters) from several threads, which glibc's allocator
@@ -28,11 +33,14 @@ struct Cli {
 enum Command {
     /// Ingest throughput: the service over HTTP against plain INSERTs.
     Ingest(ingest::IngestArgs),
+    /// A database outage under ingest load: quick 503s, recovery, nothing lost.
+    Outage(outage::OutageArgs),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ingest(args) => ingest::run(args).await,
+        Command::Outage(args) => outage::run(args).await,
     }
 }

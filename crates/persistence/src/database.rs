@@ -47,11 +47,23 @@ pub struct MigrationState {
     pub applied: bool,
 }
 
+/// How the connection pool is doing right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open (in use or idle).
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
 /// A connection pool to journeyd's database, counting the statements it runs.
 #[derive(Clone)]
 pub struct Database {
     conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    max_connections: u32,
 }
 
 impl Database {
@@ -86,7 +98,30 @@ impl Database {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, statements })
+        Ok(Self {
+            conn,
+            statements,
+            max_connections: options.max_connections,
+        })
+    }
+
+    /// The pool's connections right now.
+    pub fn pool_status(&self) -> PoolStatus {
+        let (open, idle) = match self.backend() {
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        PoolStatus {
+            open,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max: self.max_connections,
+        }
     }
 
     /// The engine behind this pool.

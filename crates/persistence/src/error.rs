@@ -1,7 +1,7 @@
 //! The storage layer's error.
 
 use journeyd_domain::ValidationError;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Why a repository call failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,10 +31,40 @@ pub enum StoreError {
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreError::Unavailable(err),
-            other => StoreError::Database(other),
+        if is_unavailable(&err) {
+            StoreError::Unavailable(err)
+        } else {
+            StoreError::Database(err)
         }
+    }
+}
+
+/// Whether `err` means the database cannot be reached right now (no free
+/// connection, connection refused or lost, the server shutting down or
+/// starting up) rather than that the statement itself failed.
+fn is_unavailable(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(err) = runtime else {
+        return false;
+    };
+    use sea_orm::sqlx::Error;
+    match &**err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        // PostgreSQL's class 08 (connection exception), and 57P01..57P03
+        // (administrator shutdown, crash shutdown, cannot connect now).
+        Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
     }
 }
 

@@ -14,7 +14,7 @@ mod repo;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use database::{Backend, Database, DatabaseOptions, MigrationState};
+pub use database::{Backend, Database, DatabaseOptions, MigrationState, PoolStatus};
 pub use error::StoreError;
 pub use page::{Page, PageRequest};
 pub use repo::customers::{Activity, CustomerKey, InteractionFilter, InteractionKey};
@@ -28,12 +28,30 @@ pub use repo::touchpoints::TouchpointUpsert;
 #[derive(Clone)]
 pub struct Store {
     db: Database,
+    metrics_db: Option<Database>,
 }
 
 impl Store {
     /// Repositories over `db`.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            metrics_db: None,
+        }
+    }
+
+    /// Serves the metric queries (funnels, curves, series, ...) from
+    /// `replica`, e.g. a read-only PostgreSQL streaming replica, so BI load
+    /// stays off the primary. Metrics may then lag the primary by the
+    /// replica's delay; everything else still reads and writes `db`.
+    pub fn with_metrics_database(mut self, replica: Database) -> Self {
+        self.metrics_db = Some(replica);
+        self
+    }
+
+    /// The connection metric queries read.
+    pub(crate) fn metrics_conn(&self) -> &sea_orm::DatabaseConnection {
+        self.metrics_db.as_ref().unwrap_or(&self.db).conn()
     }
 
     /// The database underneath (for health checks and statistics).

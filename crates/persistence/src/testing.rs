@@ -82,16 +82,17 @@ impl TestDatabase {
     }
 }
 
-/// Holds writes to the `journeys` table back until dropped (SQLite: the
-/// database write lock; PostgreSQL: a table lock), to make a request that
-/// writes there slow on purpose.
-pub struct JourneyWriteBlock {
+/// Holds writes to a table back until dropped (SQLite: the database write
+/// lock; PostgreSQL: a table lock), to make a request that writes there slow
+/// on purpose.
+pub struct WriteBlock {
     _transaction: sea_orm::DatabaseTransaction,
 }
 
 impl TestDatabase {
-    /// Blocks writes to `journeys` until the returned value is dropped.
-    pub async fn block_journey_writes(&self) -> JourneyWriteBlock {
+    /// Blocks writes to `table` (on SQLite: to every table) until the
+    /// returned value is dropped. Reads go on.
+    pub async fn block_writes(&self, table: &str) -> WriteBlock {
         let transaction = self
             .database
             .begin_write()
@@ -100,11 +101,11 @@ impl TestDatabase {
         if self.database.backend() == crate::Backend::Postgres {
             use sea_orm::ConnectionTrait;
             transaction
-                .execute_unprepared("LOCK TABLE journeys IN EXCLUSIVE MODE")
+                .execute_unprepared(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
                 .await
-                .expect("lock the journeys table");
+                .expect("lock the table");
         }
-        JourneyWriteBlock {
+        WriteBlock {
             _transaction: transaction,
         }
     }
@@ -260,5 +261,108 @@ impl crate::Store {
         }
         conn.execute(&insert).await?;
         Ok(())
+    }
+}
+
+impl crate::Store {
+    /// The external ids of every interaction stored for `tenant` (for
+    /// checkers that compare acknowledgements with stored rows).
+    pub async fn interaction_external_ids(
+        &self,
+        tenant: journeyd_domain::TenantId,
+    ) -> Result<Vec<String>, crate::StoreError> {
+        use crate::entity::interaction;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+        Ok(interaction::Entity::find()
+            .select_only()
+            .column(interaction::Column::ExternalId)
+            .filter(interaction::Column::TenantId.eq(tenant.uuid()))
+            .into_tuple::<String>()
+            .all(self.database().conn())
+            .await?)
+    }
+}
+
+/// A tenant's journey map made by [`Store::seed_journey`].
+#[derive(Debug, Clone)]
+pub struct SeededJourney {
+    /// The new tenant.
+    pub tenant: journeyd_domain::TenantId,
+    /// Its journey.
+    pub journey: journeyd_domain::JourneyId,
+    /// Its web channel.
+    pub channel: journeyd_domain::ChannelId,
+    /// The touchpoints, phase by phase (`per_phase` each, in key order).
+    pub touchpoints: Vec<journeyd_domain::TouchpointId>,
+}
+
+impl crate::Store {
+    /// A new tenant `slug` with one journey on `template`, a web channel, and
+    /// `per_phase` touchpoints in every phase, keyed `tp-{phase}-{n}` (phase
+    /// and n from 0); those of `conversion_phase` are conversion points.
+    pub async fn seed_journey(
+        &self,
+        slug: &str,
+        template: journeyd_domain::JourneyTemplate,
+        per_phase: usize,
+        conversion_phase: Option<usize>,
+    ) -> Result<SeededJourney, crate::StoreError> {
+        use journeyd_domain::*;
+        let name = |text: &str| Name::parse("name", text);
+        let tenant = self
+            .create_tenant(TenantSlug::parse(slug)?, name(slug)?)
+            .await?
+            .id;
+        let journey = self
+            .create_journey(
+                tenant,
+                NewJourney {
+                    name: name("Webshop")?,
+                    description: None,
+                    goal: None,
+                    state: JourneyState::Current,
+                    status: JourneyStatus::Active,
+                    template,
+                },
+                &[],
+            )
+            .await?
+            .id;
+        let channel = self
+            .create_channel(
+                tenant,
+                NewChannel {
+                    name: name("Web")?,
+                    kind: ChannelKind::Web,
+                    description: None,
+                },
+            )
+            .await?
+            .id;
+        let mut touchpoints = Vec::new();
+        let phases = self.phases_of_journeys(tenant, &[journey]).await?;
+        for (p, phase) in phases.iter().enumerate() {
+            for t in 0..per_phase {
+                let touchpoint = NewTouchpoint {
+                    phase_id: phase.id,
+                    channel_id: channel,
+                    key: TouchpointKey::parse(&format!("tp-{p}-{t}"))?,
+                    name: name(&format!("Touchpoint {p}.{t}"))?,
+                    description: None,
+                    owner: None,
+                    goal: None,
+                    kpi: None,
+                    sentiment: None,
+                    is_conversion: conversion_phase == Some(p),
+                };
+                touchpoints.push(self.create_touchpoint(tenant, touchpoint, None).await?.id);
+            }
+        }
+        Ok(SeededJourney {
+            tenant,
+            journey,
+            channel,
+            touchpoints,
+        })
     }
 }

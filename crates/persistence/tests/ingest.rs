@@ -24,65 +24,11 @@ fn name(text: &str) -> Name {
 async fn setup(backend: TestBackend) -> Option<Fixture> {
     let db = TestDatabase::create(backend).await?;
     let store = Store::new(db.database.clone());
-    let tenant = store
-        .create_tenant(TenantSlug::parse("acme").unwrap(), name("Acme"))
+    let seeded = store
+        .seed_journey("acme", JourneyTemplate::FourStep, 2, Some(2))
         .await
-        .unwrap()
-        .id;
-    let journey: JourneyId = store
-        .create_journey(
-            tenant,
-            NewJourney {
-                name: name("Webshop"),
-                description: None,
-                goal: None,
-                state: JourneyState::Current,
-                status: JourneyStatus::Active,
-                template: JourneyTemplate::FourStep,
-            },
-            &[],
-        )
-        .await
-        .unwrap()
-        .id;
-    let channel = store
-        .create_channel(
-            tenant,
-            NewChannel {
-                name: name("Web"),
-                kind: ChannelKind::Web,
-                description: None,
-            },
-        )
-        .await
-        .unwrap()
-        .id;
-    let phases = store.phases_of_journeys(tenant, &[journey]).await.unwrap();
-    let mut touchpoints = Vec::new();
-    for (p, phase) in phases.iter().enumerate() {
-        for t in 0..2 {
-            let tp = store
-                .create_touchpoint(
-                    tenant,
-                    NewTouchpoint {
-                        phase_id: phase.id,
-                        channel_id: channel,
-                        key: TouchpointKey::parse(&format!("tp-{p}-{t}")).unwrap(),
-                        name: name(&format!("Touchpoint {p}.{t}")),
-                        description: None,
-                        owner: None,
-                        goal: None,
-                        kpi: None,
-                        sentiment: None,
-                        is_conversion: p == 2,
-                    },
-                    None,
-                )
-                .await
-                .unwrap();
-            touchpoints.push(tp.id);
-        }
-    }
+        .unwrap();
+    let (tenant, touchpoints) = (seeded.tenant, seeded.touchpoints);
     let mut personas = Vec::new();
     for p in ["Starter", "Loyal"] {
         let persona = store

@@ -1,7 +1,7 @@
 //! The command line and environment, parsed once at start-up.
 
 use clap::{Args, Parser, Subcommand};
-use journeyd_api::Limits;
+use journeyd_api::{AdmissionConfig, Limits, RateLimit};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -111,6 +111,16 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL); `schema.graphql` is its output.
     Schema,
+    /// Exit 0 when a journeyd answers 200 at ADDR (for container health
+    /// checks, so the image needs no HTTP client).
+    Healthcheck {
+        /// Where journeyd listens.
+        #[arg(long, env = "JOURNEYD_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// The path to ask.
+        #[arg(long, default_value = "/healthz")]
+        path: String,
+    },
     /// Recompute derived data.
     Rollups {
         /// The rollups action.
@@ -198,9 +208,64 @@ pub struct ServeArgs {
     #[arg(long = "cors-origin", env = "JOURNEYD_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
 
+    /// A read-only database (e.g. a PostgreSQL streaming replica of the main
+    /// one) that serves the metric queries; default: the main database.
+    #[arg(long, env = "JOURNEYD_METRICS_DATABASE_URL", hide_env_values = true)]
+    pub metrics_database_url: Option<String>,
+
+    /// Apply pending migrations at start. With `false` (several replicas,
+    /// migrations run once by `journeyd migrate up`), start-up fails while
+    /// any migration is pending.
+    #[arg(long, env = "JOURNEYD_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_migrate: bool,
+
+    /// How long a request waits for a free database connection (or for the
+    /// database to accept one) before it is answered UNAVAILABLE.
+    #[arg(long, env = "JOURNEYD_DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    pub db_acquire_timeout: Duration,
+
     /// Request limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    /// Load shedding and rate limits.
+    #[command(flatten)]
+    pub admission: AdmissionArgs,
+}
+
+/// How much work the service takes on.
+#[derive(Args, Debug, Clone)]
+pub struct AdmissionArgs {
+    /// The most GraphQL requests served at once; more are refused at once
+    /// with 503 (OVERLOADED) rather than queued.
+    #[arg(long, env = "JOURNEYD_MAX_IN_FLIGHT", default_value_t = AdmissionConfig::default().max_in_flight as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
+    /// Each tenant's sustained rate, in requests per second; more are
+    /// refused with 429 (RATE_LIMITED). 0: no limit.
+    #[arg(long, env = "JOURNEYD_TENANT_RATE", default_value_t = 0.0)]
+    pub tenant_rate: f64,
+    /// How many requests a tenant may send at once after a pause (default:
+    /// twice the rate).
+    #[arg(long, env = "JOURNEYD_TENANT_BURST")]
+    pub tenant_burst: Option<u32>,
+}
+
+impl AdmissionArgs {
+    /// The admission settings these options describe.
+    pub fn config(&self) -> AdmissionConfig {
+        let tenant_rate =
+            (self.tenant_rate.is_finite() && self.tenant_rate > 0.0).then(|| RateLimit {
+                per_second: self.tenant_rate,
+                burst: self
+                    .tenant_burst
+                    .unwrap_or((self.tenant_rate * 2.0).ceil() as u32)
+                    .max(1),
+            });
+        AdmissionConfig {
+            max_in_flight: self.max_in_flight as usize,
+            tenant_rate,
+        }
+    }
 }
 
 /// The limits every request is held to (see the README for the defaults'

@@ -32,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", schema_sdl());
             Ok(())
         }
+        Command::Healthcheck { addr, path } => healthcheck(addr, &path).await,
         Command::Rollups {
             action: RollupsAction::Rebuild { tenant },
         } => rebuild(&cli.database_url, tenant.as_deref()).await,
@@ -187,6 +188,32 @@ async fn token(url: &str, jwt: &JwtArgs, args: TokenArgs) -> anyhow::Result<()> 
     }
     let token = TokenIssuer::new(config).issue(&args.sub, &slug, &scopes, args.ttl)?;
     println!("{token}");
+    Ok(())
+}
+
+/// Asks `GET path` at `addr` over plain HTTP/1.0; succeeds on a 200.
+async fn healthcheck(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(3), exchange)
+        .await
+        .with_context(|| format!("{addr} did not answer within 3 s"))?
+        .with_context(|| format!("cannot reach journeyd at {addr}"))?;
+    // "HTTP/1.1 200"
+    if &head[9..12] != b"200" {
+        bail!(
+            "{addr}{path} answered {}",
+            String::from_utf8_lossy(&head[9..12])
+        );
+    }
     Ok(())
 }
 

@@ -25,12 +25,33 @@ pub struct ServeOptions {
 pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> anyhow::Result<()> {
     let options = DatabaseOptions {
         max_connections: args.db_max_connections,
-        ..DatabaseOptions::default()
+        acquire_timeout: args.db_acquire_timeout,
     };
     let db = open_database(url, &options).await?;
-    db.migrate_up().await?;
-    tracing::info!(database = %redact_url(url), "database ready, migrations applied");
-    let store = Store::new(db.clone());
+    if args.auto_migrate {
+        db.migrate_up().await?;
+        tracing::info!(database = %redact_url(url), "database ready, migrations applied");
+    } else {
+        let pending = db
+            .migration_status()
+            .await?
+            .into_iter()
+            .filter(|m| !m.applied)
+            .count();
+        if pending > 0 {
+            anyhow::bail!(
+                "{pending} database migrations are pending: run `journeyd migrate up` first \
+                 (or start with JOURNEYD_AUTO_MIGRATE=true)"
+            );
+        }
+        tracing::info!(database = %redact_url(url), "database ready, schema current");
+    }
+    let mut store = Store::new(db.clone());
+    if let Some(replica_url) = &args.metrics_database_url {
+        let replica = open_database(replica_url, &options).await?;
+        tracing::info!(database = %redact_url(replica_url), "metric queries read the replica");
+        store = store.with_metrics_database(replica);
+    }
 
     let secret = match (&jwt.jwt_secret, args.demo) {
         (None, true) => {
@@ -63,8 +84,9 @@ pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> 
         .iter()
         .map(|o| HeaderValue::from_str(o))
         .collect::<Result<Vec<_>, _>>()?;
-    let state =
-        AppState::new(store, authenticator, &args.limits.limits()).with_cors_origins(origins);
+    let state = AppState::new(store, authenticator, &args.limits.limits())
+        .with_cors_origins(origins)
+        .with_admission(&args.admission.config());
     let options = ServeOptions {
         shutdown_grace: args.shutdown_grace,
     };

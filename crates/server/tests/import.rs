@@ -1,118 +1,15 @@
 //! `journeyd import`: a 100,000-line file imports once, with rejected lines
 //! reported by line number; importing it again stores nothing twice.
 
+mod common;
+
+use common::{Fixture, global, name, setup};
 use journeyd_domain::*;
-use journeyd_persistence::testing::{TestBackend, TestDatabase};
-use journeyd_persistence::{Store, on_both_databases};
+use journeyd_persistence::on_both_databases;
 use std::io::Write;
 use std::process::Command;
 
-struct Fixture {
-    db: TestDatabase,
-    store: Store,
-    tenant: TenantId,
-    journey: JourneyId,
-    touchpoints: Vec<TouchpointId>,
-    dir: tempfile::TempDir,
-}
-
-fn name(text: &str) -> Name {
-    Name::parse("name", text).unwrap()
-}
-
-async fn setup(backend: TestBackend) -> Option<Fixture> {
-    let db = TestDatabase::create(backend).await?;
-    let store = Store::new(db.database.clone());
-    let tenant = store
-        .create_tenant(TenantSlug::parse("acme").unwrap(), name("Acme"))
-        .await
-        .unwrap()
-        .id;
-    let journey = store
-        .create_journey(
-            tenant,
-            NewJourney {
-                name: name("Shop"),
-                description: None,
-                goal: None,
-                state: JourneyState::Current,
-                status: JourneyStatus::Active,
-                template: JourneyTemplate::FourStep,
-            },
-            &[],
-        )
-        .await
-        .unwrap()
-        .id;
-    let channel = store
-        .create_channel(
-            tenant,
-            NewChannel {
-                name: name("Web"),
-                kind: ChannelKind::Web,
-                description: None,
-            },
-        )
-        .await
-        .unwrap()
-        .id;
-    let mut touchpoints = Vec::new();
-    for (i, phase) in store
-        .phases_of_journeys(tenant, &[journey])
-        .await
-        .unwrap()
-        .iter()
-        .enumerate()
-    {
-        let tp = store
-            .create_touchpoint(
-                tenant,
-                NewTouchpoint {
-                    phase_id: phase.id,
-                    channel_id: channel,
-                    key: TouchpointKey::parse(&format!("step-{i}")).unwrap(),
-                    name: name(&format!("Step {i}")),
-                    description: None,
-                    owner: None,
-                    goal: None,
-                    kpi: None,
-                    sentiment: None,
-                    is_conversion: false,
-                },
-                None,
-            )
-            .await
-            .unwrap();
-        touchpoints.push(tp.id);
-    }
-    Some(Fixture {
-        db,
-        store,
-        tenant,
-        journey,
-        touchpoints,
-        dir: tempfile::tempdir().unwrap(),
-    })
-}
-
 on_both_databases!(setup => a_large_file_imports_once, csv_files_and_customers_import);
-
-fn global(kind: &str, uuid: uuid::Uuid) -> String {
-    // The same opaque ids the API hands out.
-    let text = format!("{kind}:{}", uuid.simple());
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
 
 fn import(f: &Fixture, what: &str, file: &std::path::Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_journeyd"))
@@ -158,7 +55,7 @@ async fn a_large_file_imports_once(f: Fixture) {
         } else if i % 3 == 0 {
             writeln!(
                 file,
-                r#"{{"externalId":"e{i}","customerExternalId":"c{}","journeyId":"{journey}","touchpointKey":"step-{}","occurredAt":"2026-0{}-{:02}T{:02}:00:00Z","sentiment":{}}}"#,
+                r#"{{"externalId":"e{i}","customerExternalId":"c{}","journeyId":"{journey}","touchpointKey":"tp-{}-0","occurredAt":"2026-0{}-{:02}T{:02}:00:00Z","sentiment":{}}}"#,
                 i % 5000,
                 i % 4,
                 1 + i % 9,
@@ -266,7 +163,7 @@ async fn csv_files_and_customers_import(f: Fixture) {
         format!(
             "externalId,customerExternalId,touchpointId,journeyId,touchpointKey,occurredAt,sentiment,rating,nps,valueAmount,valueCurrency,properties\n\
              x1,c1,{tp},,,2026-03-02T09:00:00Z,1,,9,10.00,EUR,\"{{\"\"source\"\":\"\"csv\"\"}}\"\n\
-             x2,c2,,{},step-2,2026-03-03T09:00:00Z,,,,,,\n\
+             x2,c2,,{},tp-2-0,2026-03-03T09:00:00Z,,,,,,\n\
              x3,c2,{tp},,,2026-03-03T09:00:00Z,9,,,,,\n",
             global("Journey", f.journey.uuid())
         ),

@@ -258,16 +258,24 @@ pub fn operation_type(
     doc: &ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<OperationType> {
+    selected_operation(doc, operation_name).map(|(_, ty)| ty)
+}
+
+/// The operation a request selects in `doc` (by `operation_name`, or the
+/// only one): its name, if it has one, and its type.
+pub fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<(Option<&'a str>, OperationType)> {
     let mut operations = doc.operations.iter();
-    match operation_name {
-        Some(name) => operations
-            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-            .map(|(_, op)| op.node.ty),
+    let (name, op) = match operation_name {
+        Some(wanted) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == wanted))?,
         None => match (operations.next(), operations.next()) {
-            (Some((_, op)), None) => Some(op.node.ty),
-            _ => None,
+            (Some(only), None) => only,
+            _ => return None,
         },
-    }
+    };
+    Some((name.map(|n| n.as_str()), op.node.ty))
 }
 
 /// Judges the depth and cost async-graphql's validation measured.

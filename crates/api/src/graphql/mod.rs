@@ -20,8 +20,10 @@ pub use mutation::ingest::{
     CustomerInput, InteractionInput, MoneyInput, validate_customer, validate_interaction,
 };
 
+use crate::telemetry::Telemetry;
 use async_graphql::{EmptySubscription, Schema};
 use journeyd_persistence::Store;
+use std::sync::Arc;
 
 /// journeyd's executable schema.
 pub type ApiSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
@@ -81,7 +83,8 @@ impl Default for Limits {
 }
 
 /// Builds the schema once; it is shared by every request.
-pub fn build_schema(store: Store, limits: &Limits) -> ApiSchema {
+/// Ingest resolvers count their items in `telemetry`.
+pub fn build_schema(store: Store, limits: &Limits, telemetry: Arc<Telemetry>) -> ApiSchema {
     let mut builder = Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
@@ -89,6 +92,7 @@ pub fn build_schema(store: Store, limits: &Limits) -> ApiSchema {
     )
     .data(store)
     .data(limits.clone())
+    .data(telemetry)
     .extension(limits::CostLimits {
         max_depth: limits.max_depth,
         max_complexity: limits.max_complexity,

@@ -14,18 +14,19 @@
 //!   clients expect.
 //! - Every error carries `extensions.code`.
 
-use super::{AppState, REQUEST_ID_HEADER, request_id};
+use super::AppState;
+use super::observe::{RequestId, RequestSummary};
 use crate::auth::AuthError;
 use crate::error::REQUEST_ID;
 use crate::graphql::limits::{
-    LIMIT_EXCEEDED, check_document, check_nesting, coded_error, operation_type,
+    LIMIT_EXCEEDED, check_document, check_nesting, coded_error, operation_type, selected_operation,
 };
 use crate::graphql::{Limits, Loaders, RequestData};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Response, ServerError, Value};
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ impl Media {
 
     /// The media type the `Accept` header prefers, `None` if it accepts
     /// neither. No header (or `*/*`) means `application/json`.
-    fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    pub(super) fn negotiate(headers: &HeaderMap) -> Option<Media> {
         let Some(accept) = headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -138,6 +139,8 @@ struct Refusal {
     status: StatusCode,
     message: String,
     code: &'static str,
+    /// Seconds after which a retry may succeed (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl Refusal {
@@ -146,6 +149,7 @@ impl Refusal {
             status,
             message: message.into(),
             code,
+            retry_after: None,
         }
     }
 
@@ -153,13 +157,23 @@ impl Refusal {
         Self::new(StatusCode::BAD_REQUEST, message, "BAD_REQUEST")
     }
 
-    fn respond(self, media: Media) -> axum::response::Response {
+    fn respond(self, state: &AppState, media: Media) -> axum::response::Response {
+        state.telemetry.record_refusal(self.code);
         let mut response = error_response(self.status, media, &self.message, self.code);
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
         }
+        if let Some(wait) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        }
+        response.extensions_mut().insert(RequestSummary {
+            codes: self.code.to_owned(),
+            ..RequestSummary::default()
+        });
         response
     }
 }
@@ -167,10 +181,10 @@ impl Refusal {
 /// `POST /graphql`.
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
+    Extension(RequestId(id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> axum::response::Response {
-    let id = request_id(&headers);
     let outcome = async {
         let media = Media::negotiate(&headers).ok_or_else(not_acceptable)?;
         let requests = read_post(&headers, body, &state.limits)
@@ -179,11 +193,10 @@ pub(super) async fn graphql_post(
         Ok::<_, (Media, Refusal)>((media, requests))
     }
     .await;
-    let response = match outcome {
+    match outcome {
         Ok((media, requests)) => execute(&state, &headers, &id, media, requests, false).await,
-        Err((media, refusal)) => refusal.respond(media),
-    };
-    with_request_id(response, &id)
+        Err((media, refusal)) => refusal.respond(&state, media),
+    }
 }
 
 fn not_acceptable() -> (Media, Refusal) {
@@ -211,6 +224,7 @@ pub(super) struct GetParams {
 /// `GET /graphql`: GraphiQL for browsers, a query in the URL for clients.
 pub(super) async fn graphql_get(
     State(state): State<AppState>,
+    Extension(RequestId(id)): Extension<RequestId>,
     headers: HeaderMap,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> axum::response::Response {
@@ -222,7 +236,6 @@ pub(super) async fn graphql_get(
     if wants_html && no_query && state.limits.introspection {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
-    let id = request_id(&headers);
     let outcome = Media::negotiate(&headers)
         .ok_or_else(not_acceptable)
         .and_then(|media| {
@@ -230,7 +243,7 @@ pub(super) async fn graphql_get(
                 .map(|request| (media, request))
                 .map_err(|refusal| (media, refusal))
         });
-    let response = match outcome {
+    match outcome {
         Ok((media, request)) => {
             execute(
                 &state,
@@ -245,18 +258,8 @@ pub(super) async fn graphql_get(
             )
             .await
         }
-        Err((media, refusal)) => refusal.respond(media),
-    };
-    with_request_id(response, &id)
-}
-
-fn with_request_id(mut response: axum::response::Response, id: &str) -> axum::response::Response {
-    if let Ok(value) = HeaderValue::from_str(id) {
-        response
-            .headers_mut()
-            .insert(REQUEST_ID_HEADER.clone(), value);
+        Err((media, refusal)) => refusal.respond(&state, media),
     }
-    response
 }
 
 /// One request, or a batch of them (a JSON array, answered with one).
@@ -475,25 +478,45 @@ async fn execute(
             Err(PrepareError::Request(error)) => {
                 answers.push(Some(Response::from_errors(vec![error])))
             }
-            Err(PrepareError::Refused(refusal)) => return refusal.respond(media),
+            Err(PrepareError::Refused(refusal)) => return refusal.respond(state, media),
         }
     }
 
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let runnable = answers.iter().filter(|a| a.is_none()).count();
     let run = async {
-        let session = if answers.iter().any(Option::is_none) {
+        if runnable > 0 && state.outage.is_down() {
+            return Err(unavailable());
+        }
+        let session = if runnable > 0 {
             state.auth.authenticate(authorization).await
         } else {
             Err(AuthError::Missing)
         };
+        if let Err(AuthError::Lookup) = &session {
+            // The token may be fine: the tenant could not be looked up.
+            state.outage.report();
+            return Err(unavailable());
+        }
         if let Err(reason) = &session {
             tracing::debug!(request_id = %id, %reason, "request not authenticated");
         }
+        if let Ok(session) = &session {
+            state
+                .admission
+                .check_rate(session.tenant, runnable)
+                .map_err(|wait| {
+                    state.telemetry.record_rate_limited();
+                    rate_limited(wait, &session.tenant_slug)
+                })?;
+        }
         let mut responses = Vec::with_capacity(requests.len());
-        for (request, answer) in requests.into_iter().zip(answers) {
-            let response = match answer {
+        for (mut request, answer) in requests.into_iter().zip(answers) {
+            let (name, kind) = describe(&mut request, answer.is_none());
+            let started = std::time::Instant::now();
+            let mut response = match answer {
                 Some(response) => response,
                 None => {
                     let mut request = request.data(RequestData {
@@ -505,43 +528,152 @@ async fn execute(
                     state.schema.execute(request).await
                 }
             };
-            responses.push(response);
+            complete_codes(&mut response);
+            state.telemetry.record_operation(
+                &name,
+                kind,
+                started.elapsed(),
+                error_codes(&response),
+            );
+            responses.push((name, response));
         }
-        responses
+        Ok::<_, Refusal>((session.ok().map(|s| s.tenant_slug), responses))
     };
     let outcome =
         tokio::time::timeout(limits.request_timeout, REQUEST_ID.scope(id.to_owned(), run)).await;
-    let Ok(mut responses) = outcome else {
-        tracing::warn!(request_id = %id, timeout = ?limits.request_timeout, "request timed out");
-        let status = match media {
-            Media::GraphqlResponse => StatusCode::GATEWAY_TIMEOUT,
-            Media::Json => StatusCode::OK,
-        };
-        return error_response(
-            status,
-            media,
-            &format!(
+    let (tenant, responses) = match outcome {
+        Ok(Ok(done)) => done,
+        Ok(Err(refusal)) => return refusal.respond(state, media),
+        Err(_) => {
+            tracing::warn!(request_id = %id, timeout = ?limits.request_timeout, "request timed out");
+            let status = match media {
+                Media::GraphqlResponse => StatusCode::GATEWAY_TIMEOUT,
+                Media::Json => StatusCode::OK,
+            };
+            let message = format!(
                 "the request did not finish within {:?} and was stopped; \
                  changes of an unfinished mutation are not kept",
                 limits.request_timeout
-            ),
-            "TIMEOUT",
-        );
+            );
+            return Refusal::new(status, message, "TIMEOUT").respond(state, media);
+        }
     };
-    for response in &mut responses {
-        complete_codes(response);
+    let unavailable = responses
+        .iter()
+        .any(|(_, r)| error_codes(r).any(|code| code == UNAVAILABLE));
+    if unavailable {
+        state.outage.report();
     }
-    if batched {
-        let bodies: Vec<ResponseBody> = responses.iter().map(ResponseBody::of).collect();
-        return json_response(StatusCode::OK, media, &bodies);
-    }
-    let response = &responses[0];
-    let status = if media == Media::GraphqlResponse && is_request_error(response) {
+    let status = if unavailable {
+        // The database is away: tell gateways and clients to come back.
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if !batched && media == Media::GraphqlResponse && is_request_error(&responses[0].1) {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    json_response(status, media, &ResponseBody::of(response))
+    let mut response = if batched {
+        let bodies: Vec<ResponseBody> =
+            responses.iter().map(|(_, r)| ResponseBody::of(r)).collect();
+        json_response(status, media, &bodies)
+    } else {
+        json_response(status, media, &ResponseBody::of(&responses[0].1))
+    };
+    if unavailable {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    let mut codes: Vec<&str> = responses.iter().flat_map(|(_, r)| error_codes(r)).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    response.extensions_mut().insert(RequestSummary {
+        operations: responses
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        tenant,
+        codes: codes.join(","),
+    });
+    response
+}
+
+/// The `extensions.code` of a database outage.
+const UNAVAILABLE: &str = "UNAVAILABLE";
+
+/// The refusal of a request while the database is away.
+fn unavailable() -> Refusal {
+    Refusal {
+        retry_after: Some(1),
+        ..Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is unavailable; retry shortly",
+            UNAVAILABLE,
+        )
+    }
+}
+
+/// The refusal of a request over its tenant's rate limit.
+fn rate_limited(wait: std::time::Duration, tenant: &str) -> Refusal {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    tracing::debug!(tenant, seconds, "tenant rate limit reached");
+    Refusal {
+        retry_after: Some(seconds),
+        ..Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many requests for this tenant; retry in {seconds} s"),
+            "RATE_LIMITED",
+        )
+    }
+}
+
+/// The codes of a response's errors.
+fn error_codes(response: &Response) -> impl Iterator<Item = &str> {
+    response
+        .errors
+        .iter()
+        .filter_map(|error| match error.extensions.as_ref()?.get("code")? {
+            Value::String(code) => Some(code.as_str()),
+            _ => None,
+        })
+}
+
+/// The operation's name (for logs and figures) and type. Only a request
+/// that passed [`prepare`] is looked into; a name that is not a GraphQL name
+/// is not repeated.
+fn describe(request: &mut Request, prepared: bool) -> (String, &'static str) {
+    let requested = request.operation_name.clone();
+    let selected = if prepared {
+        request
+            .parsed_query()
+            .ok()
+            .and_then(|doc| selected_operation(doc, requested.as_deref()))
+            .map(|(name, ty)| (name.map(str::to_owned), ty))
+    } else {
+        None
+    };
+    let kind = match selected.as_ref().map(|(_, ty)| ty) {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "invalid",
+    };
+    let name = selected
+        .and_then(|(name, _)| name)
+        .or(requested)
+        .filter(|name| is_graphql_name(name))
+        .unwrap_or_else(|| "anonymous".to_owned());
+    (name, kind)
+}
+
+fn is_graphql_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 64
+        && chars
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 /// A response that never reached execution: no data, only errors without a

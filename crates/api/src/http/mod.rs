@@ -1,15 +1,25 @@
 //! The HTTP face of journeyd: `/graphql` (GraphQL over HTTP, or GraphiQL in
-//! a browser), `GET /healthz` and `GET /readyz`.
+//! a browser), `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
+mod admission;
 mod graphql;
+mod observe;
+mod outage;
+
+pub use admission::{AdmissionConfig, RateLimit};
 
 use crate::auth::Authenticator;
 use crate::graphql::{ApiSchema, Limits, build_schema};
+use crate::telemetry::Telemetry;
+use admission::Admission;
 use axum::Router;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use journeyd_persistence::Store;
+use outage::Outage;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -26,19 +36,32 @@ pub struct AppState {
     auth: Authenticator,
     limits: Arc<Limits>,
     cors_origins: Arc<[HeaderValue]>,
+    telemetry: Arc<Telemetry>,
+    admission: Arc<Admission>,
+    outage: Arc<Outage>,
 }
 
 impl AppState {
     /// The state of a service over `store` that checks tokens with `auth`
     /// and holds requests to `limits`.
     pub fn new(store: Store, auth: Authenticator, limits: &Limits) -> Self {
+        let telemetry = Arc::new(Telemetry::default());
         Self {
-            schema: build_schema(store.clone(), limits),
+            schema: build_schema(store.clone(), limits, Arc::clone(&telemetry)),
             auth,
+            outage: Outage::new(store.clone()),
             store,
             limits: Arc::new(limits.clone()),
             cors_origins: Arc::new([]),
+            telemetry,
+            admission: Arc::new(Admission::new(&AdmissionConfig::default())),
         }
+    }
+
+    /// Holds the service to `config`: requests in flight, tenants' rates.
+    pub fn with_admission(mut self, config: &AdmissionConfig) -> Self {
+        self.admission = Arc::new(Admission::new(config));
+        self
     }
 
     /// Lets browsers on `origins` (e.g. `https://app.example.com`) call the
@@ -55,16 +78,21 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route(
             "/graphql",
-            get(graphql::graphql_get).post(graphql::graphql_post),
+            get(graphql::graphql_get)
+                .post(graphql::graphql_post)
+                .route_layer(from_fn_with_state(state.clone(), admission::admit)),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(state);
+        .route("/metrics", get(metrics))
+        .with_state(state.clone());
     let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
     };
-    router.layer(CatchPanicLayer::custom(panic_response))
+    router
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn_with_state(state, observe::observe))
 }
 
 fn cors_layer(origins: &[HeaderValue]) -> CorsLayer {
@@ -99,33 +127,43 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
 }
 
-/// The client's request id when it is sensible, else a fresh one.
-fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get(&REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 128
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
-}
-
 /// The process is up.
 async fn healthz() -> &'static str {
     "ok"
 }
 
 /// The database answers.
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    match state.store.database().ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(err) => {
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, state.store.database().ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "not ready: database unreachable");
+            state.outage.report();
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?READY_TIMEOUT, "not ready: database did not answer");
+            state.outage.report();
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
         }
     }
+}
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Prometheus figures (text exposition format).
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.telemetry.render(
+        state.store.database().pool_status(),
+        state.admission.in_flight(),
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
 }

@@ -127,7 +127,7 @@ impl Store {
         tenant: TenantId,
         journey: JourneyId,
     ) -> Result<MetricShape, StoreError> {
-        let conn = self.db.conn();
+        let conn = self.metrics_conn();
         let phases: Vec<(Uuid, i32)> = phase::Entity::find()
             .select_only()
             .columns([phase::Column::Id, phase::Column::Position])
@@ -251,7 +251,7 @@ impl Store {
                 .group_by(S::TouchpointId)
                 .group_by(S::Currency)
                 .into_model::<StatsSum>()
-                .all(self.db.conn())
+                .all(self.metrics_conn())
                 .await?;
             for row in rows {
                 let Some(&i) = index.get(&row.touchpoint_id) else {
@@ -332,7 +332,7 @@ impl Store {
             .filter(I::OccurredAt.lt(range.to_us))
             .filter(of_persona(tenant, I::CustomerId, persona))
             .into_tuple()
-            .all(self.db.conn())
+            .all(self.metrics_conn())
             .await?;
         Ok(rows
             .into_iter()
@@ -371,7 +371,7 @@ impl Store {
             .filter(P::StartedAt.lt(range.to_us))
             .filter(of_persona(tenant, P::CustomerId, persona))
             .into_tuple()
-            .all(self.db.conn())
+            .all(self.metrics_conn())
             .await?;
         let mut chains: BTreeMap<Uuid, Vec<(i16, i64)>> = BTreeMap::new();
         for (customer, step, reached) in rows {
@@ -419,7 +419,7 @@ impl Store {
             .filter(I::OccurredAt.lt(until_us))
             .filter(of_persona(tenant, I::CustomerId, persona))
             .into_tuple()
-            .all(self.db.conn())
+            .all(self.metrics_conn())
             .await?;
         let mut times: BTreeMap<CustomerId, Vec<i64>> = BTreeMap::new();
         for (customer, at) in rows {

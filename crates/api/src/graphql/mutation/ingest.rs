@@ -6,10 +6,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::writing;
 use crate::graphql::ids;
 use crate::graphql::types::Customer;
+use crate::telemetry::{IngestResult, Telemetry};
 use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use journeyd_domain::customer::{ATTRIBUTES_MAX_BYTES, json_object};
 use journeyd_domain::interaction::DEFAULT_FUTURE_SKEW;
 use journeyd_domain::*;
+use std::sync::Arc;
 
 /// An amount of money.
 #[derive(InputObject, serde::Deserialize)]
@@ -322,6 +324,14 @@ impl IngestMutation {
                 message,
             });
         }
+        ctx.data_unchecked::<Arc<Telemetry>>().record_ingest(
+            "interaction",
+            &[
+                (IngestResult::Accepted, payload.accepted as u64),
+                (IngestResult::Duplicate, payload.duplicates as u64),
+                (IngestResult::Rejected, payload.rejected as u64),
+            ],
+        );
         Ok(payload)
     }
 
@@ -347,6 +357,23 @@ impl IngestMutation {
             })
             .collect();
         let outcomes = store.upsert_customers(tenant, items).await?;
+        let mut tally = [
+            (IngestResult::Created, 0),
+            (IngestResult::Updated, 0),
+            (IngestResult::Unchanged, 0),
+            (IngestResult::Rejected, 0),
+        ];
+        for outcome in &outcomes {
+            let slot = match outcome {
+                CustomerOutcome::Created(_) => 0,
+                CustomerOutcome::Updated(_) => 1,
+                CustomerOutcome::Unchanged(_) => 2,
+                CustomerOutcome::Rejected { .. } => 3,
+            };
+            tally[slot].1 += 1;
+        }
+        ctx.data_unchecked::<Arc<Telemetry>>()
+            .record_ingest("customer", &tally);
         let results = outcomes
             .into_iter()
             .zip(names)
