@@ -5,11 +5,13 @@
 //! row can never reference another tenant's row and the schema can be
 //! distributed by tenant (e.g. on Citus) unchanged.
 
+pub use m20261126_000003_map_epoch::MAP_TABLES;
 use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
 
 mod m20261124_000001_journey_map;
 mod m20261125_000002_interactions;
+mod m20261126_000003_map_epoch;
 
 /// Runs journeyd's migrations in order.
 pub struct Migrator;
@@ -20,6 +22,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_journey_map::Migration),
             Box::new(m20261125_000002_interactions::Migration),
+            Box::new(m20261126_000003_map_epoch::Migration),
         ]
     }
 }

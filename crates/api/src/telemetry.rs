@@ -93,6 +93,7 @@ pub struct Telemetry {
     figures: Mutex<Figures>,
     shed: AtomicU64,
     rate_limited: AtomicU64,
+    map_cache: [AtomicU64; 2],
 }
 
 impl Telemetry {
@@ -170,6 +171,11 @@ impl Telemetry {
     /// Counts a request refused because too many were in flight.
     pub fn record_shed(&self) {
         self.shed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a journey-map query answered from the cache (`hit`) or run.
+    pub fn record_map_cache(&self, hit: bool) {
+        self.map_cache[usize::from(hit)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a request refused by a tenant's rate limit.
@@ -275,6 +281,19 @@ impl Telemetry {
         for (name, kind, help, value) in singles {
             header(&mut out, name, kind, help);
             let _ = writeln!(out, "{name} {value}");
+        }
+        header(
+            &mut out,
+            "journeyd_map_cache_total",
+            "counter",
+            "Journey-map queries answered from the cache (hit) or run (miss).",
+        );
+        for (result, count) in ["miss", "hit"].iter().zip(&self.map_cache) {
+            let _ = writeln!(
+                out,
+                "journeyd_map_cache_total{{result=\"{result}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
         }
         header(
             &mut out,

@@ -6,12 +6,17 @@
 //! into the same tables with plain multi-row INSERTs (no service, no checks,
 //! no rollups). It prints events per second for both and their ratio.
 //!
+//! `journeyd-bench read` loads the nested journey-map query at concurrency
+//! 64 on a journeyd binary and reads the same data with plain SQL.
+//!
 //! `journeyd-bench outage` stops and restarts PostgreSQL under ingest load
 //! and checks that journeyd answers quickly, recovers, and lost nothing it
 //! acknowledged.
 
 mod ingest;
 mod outage;
+mod read;
+mod server;
 
 /// mimalloc: the service allocates many small, short-lived objects (JSON
 /// values, SQL parameters) from several threads, which glibc's allocator
@@ -33,6 +38,8 @@ struct Cli {
 enum Command {
     /// Ingest throughput: the service over HTTP against plain INSERTs.
     Ingest(ingest::IngestArgs),
+    /// The journey-map read path under load against plain SQL reads.
+    Read(read::ReadArgs),
     /// A database outage under ingest load: quick 503s, recovery, nothing lost.
     Outage(outage::OutageArgs),
 }
@@ -42,5 +49,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ingest(args) => ingest::run(args).await,
         Command::Outage(args) => outage::run(args).await,
+        Command::Read(args) => read::run(args).await,
     }
 }

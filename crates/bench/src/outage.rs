@@ -11,14 +11,13 @@
 //!   and nothing else is.
 
 use crate::ingest::seed_tenant;
+use crate::server::Server;
 use anyhow::{Context, bail, ensure};
 use journeyd_api::graphql::{GlobalId, NodeKind};
-use journeyd_api::{AuthConfig, TokenIssuer};
-use journeyd_domain::Scopes;
 use journeyd_persistence::{Database, DatabaseOptions, Store};
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -111,15 +110,6 @@ struct Log {
     acknowledged: HashSet<String>,
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn shell(command: &str) -> anyhow::Result<()> {
     let status = Command::new("sh").args(["-c", command]).status()?;
     ensure!(status.success(), "`{command}` failed with {status}");
@@ -142,38 +132,20 @@ pub async fn run(args: OutageArgs) -> anyhow::Result<()> {
         .collect();
     db.close().await?;
 
-    let secret = "an-outage-check-secret-that-is-long-enough";
-    let token = TokenIssuer::new(AuthConfig::hs256(secret)).issue(
-        "outage-check",
-        &journeyd_domain::TenantSlug::parse(&slug)?,
-        &Scopes::parse("interactions:write")?,
-        Duration::from_secs(3600),
-    )?;
-    let binary = match &args.journeyd {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("the bench binary's directory")?
-            .join("journeyd"),
-    };
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-    let _server = Server(
-        Command::new(&binary)
-            .args(["serve", "--addr", &addr.to_string()])
-            .args(["--database-url", &args.database_url])
-            .env("JOURNEYD_JWT_SECRET", secret)
-            // Every 503 is logged at warn; the outage check wants the
-            // outage's start and end only.
-            .env("RUST_LOG", "error,journeyd_api::http::outage=info")
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("start {}", binary.display()))?,
-    );
-    let base = format!("http://{addr}");
+    // Every 503 is logged at warn; the check wants the outage's start and
+    // end only.
+    let server = Server::start(
+        args.journeyd.as_ref(),
+        &args.database_url,
+        &[],
+        "error,journeyd_api::http::outage=info",
+    )
+    .await?;
+    let token = server.token(&slug, "interactions:write")?;
+    let base = server.url();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    wait_for(&client, &format!("{base}/readyz"), Duration::from_secs(60)).await?;
 
     let running = Arc::new(AtomicBool::new(true));
     let log = Arc::new(Mutex::new(Log::default()));
@@ -350,19 +322,6 @@ fn report(
         );
     }
     Ok(())
-}
-
-async fn wait_for(client: &reqwest::Client, url: &str, within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Ok(response) = client.get(url).send().await
-            && response.status().is_success()
-        {
-            return Ok(());
-        }
-        ensure!(Instant::now() < deadline, "{url} did not answer 200");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// How long after `since` the first batch succeeded.

@@ -296,6 +296,28 @@ pub struct SeededJourney {
     pub touchpoints: Vec<journeyd_domain::TouchpointId>,
 }
 
+/// A plain touchpoint `tp-{phase}-{n}` for the seeding helpers.
+fn seed_touchpoint(
+    phase: journeyd_domain::PhaseId,
+    channel: journeyd_domain::ChannelId,
+    (p, t): (usize, usize),
+    is_conversion: bool,
+) -> Result<journeyd_domain::NewTouchpoint, journeyd_domain::ValidationError> {
+    use journeyd_domain::*;
+    Ok(NewTouchpoint {
+        phase_id: phase,
+        channel_id: channel,
+        key: TouchpointKey::parse(&format!("tp-{p}-{t}"))?,
+        name: Name::parse("name", &format!("Touchpoint {p}.{t}"))?,
+        description: None,
+        owner: None,
+        goal: None,
+        kpi: None,
+        sentiment: None,
+        is_conversion,
+    })
+}
+
 impl crate::Store {
     /// A new tenant `slug` with one journey on `template`, a web channel, and
     /// `per_phase` touchpoints in every phase, keyed `tp-{phase}-{n}` (phase
@@ -343,18 +365,8 @@ impl crate::Store {
         let phases = self.phases_of_journeys(tenant, &[journey]).await?;
         for (p, phase) in phases.iter().enumerate() {
             for t in 0..per_phase {
-                let touchpoint = NewTouchpoint {
-                    phase_id: phase.id,
-                    channel_id: channel,
-                    key: TouchpointKey::parse(&format!("tp-{p}-{t}"))?,
-                    name: name(&format!("Touchpoint {p}.{t}"))?,
-                    description: None,
-                    owner: None,
-                    goal: None,
-                    kpi: None,
-                    sentiment: None,
-                    is_conversion: conversion_phase == Some(p),
-                };
+                let touchpoint =
+                    seed_touchpoint(phase.id, channel, (p, t), conversion_phase == Some(p))?;
                 touchpoints.push(self.create_touchpoint(tenant, touchpoint, None).await?.id);
             }
         }
@@ -364,5 +376,163 @@ impl crate::Store {
             channel,
             touchpoints,
         })
+    }
+}
+
+impl crate::Store {
+    /// A journey map for load tests: `phases` phases, each with a trigger and
+    /// three touchpoints (web, email, store channels) that carry an insight,
+    /// and two personas linked to the journey. `label` keeps names unique.
+    pub async fn seed_map(
+        &self,
+        tenant: journeyd_domain::TenantId,
+        label: &str,
+        phases: usize,
+    ) -> Result<journeyd_domain::JourneyId, crate::StoreError> {
+        use journeyd_domain::*;
+        let name = |text: &str| Name::parse("name", text);
+        let mut personas = Vec::new();
+        for i in 0..2 {
+            let persona = NewPersona {
+                name: name(&format!("Persona {label}-{i}"))?,
+                description: None,
+                demographics: vec![],
+                goals: vec![],
+                frustrations: vec![],
+                motivations: vec![],
+                preferred_channels: vec![ChannelKind::Web],
+            };
+            personas.push(self.create_persona(tenant, persona).await?.id);
+        }
+        let journey = NewJourney {
+            name: name(&format!("Map {label}"))?,
+            description: None,
+            goal: None,
+            state: JourneyState::Current,
+            status: JourneyStatus::Active,
+            template: JourneyTemplate::Empty,
+        };
+        let journey = self.create_journey(tenant, journey, &personas).await?.id;
+        let mut channels = Vec::new();
+        for kind in [ChannelKind::Web, ChannelKind::Email, ChannelKind::Store] {
+            let channel = NewChannel {
+                name: name(&format!("{kind} {label}"))?,
+                kind,
+                description: None,
+            };
+            channels.push(self.create_channel(tenant, channel).await?.id);
+        }
+        for p in 0..phases {
+            let phase = NewPhase {
+                name: name(&format!("Phase {p}"))?,
+                stage: Stage::Consideration,
+                description: None,
+                customer_goals: vec![],
+                questions: vec![],
+                expected_emotion: None,
+            };
+            let phase = self.add_phase(tenant, journey, phase, None).await?.id;
+            let trigger = NewTrigger {
+                phase_id: Some(phase),
+                name: name(&format!("Trigger {p}"))?,
+                description: None,
+                kind: TriggerKind::Reminder,
+            };
+            self.create_trigger(tenant, journey, trigger).await?;
+            for (t, channel) in channels.iter().enumerate() {
+                let touchpoint = seed_touchpoint(phase, *channel, (p, t), false)?;
+                let touchpoint = self.create_touchpoint(tenant, touchpoint, None).await?.id;
+                let insight = NewInsight {
+                    target: InsightTarget::Touchpoint(touchpoint),
+                    kind: InsightKind::Finding,
+                    title: name(&format!("Finding {p}.{t}"))?,
+                    description: None,
+                    severity: Severity::Low,
+                    source: None,
+                };
+                self.create_insight(tenant, journey, insight).await?;
+            }
+        }
+        Ok(journey)
+    }
+
+    /// The read-path benchmark's baseline: the data of the nested
+    /// journey-map query read with the fewest plain SQL statements (the
+    /// journey with its phases, touchpoints with their channels, insights,
+    /// triggers, personas: five), each row's columns decoded, nothing else.
+    /// Returns the rows read.
+    pub async fn read_map_plain(
+        &self,
+        tenant: journeyd_domain::TenantId,
+        journey: journeyd_domain::JourneyId,
+    ) -> Result<usize, crate::StoreError> {
+        use Column::{Int, Json, OptUuid, Text, Uuid};
+        use sea_orm::{ConnectionTrait, Statement};
+        /// How a column decodes.
+        #[derive(Clone, Copy)]
+        enum Column {
+            Text,
+            Int,
+            Uuid,
+            OptUuid,
+            Json,
+        }
+        const STATEMENTS: [(&str, &[Column]); 5] = [
+            (
+                "SELECT j.name, p.id, p.name, p.position FROM journeys j \
+                 JOIN phases p ON p.tenant_id = j.tenant_id AND p.journey_id = j.id \
+                 WHERE j.tenant_id = $1 AND j.id = $2 ORDER BY p.position",
+                &[Text, Uuid, Text, Int],
+            ),
+            (
+                "SELECT t.phase_id, t.key, t.name, c.name, c.kind FROM touchpoints t \
+                 JOIN channels c ON c.tenant_id = t.tenant_id AND c.id = t.channel_id \
+                 WHERE t.tenant_id = $1 AND t.journey_id = $2 ORDER BY t.phase_id, t.position",
+                &[Uuid, Text, Text, Text, Text],
+            ),
+            (
+                "SELECT phase_id, touchpoint_id, title, severity FROM insights \
+                 WHERE tenant_id = $1 AND journey_id = $2",
+                &[OptUuid, OptUuid, Text, Text],
+            ),
+            (
+                "SELECT phase_id, name, kind FROM triggers WHERE tenant_id = $1 AND journey_id = $2",
+                &[OptUuid, Text, Text],
+            ),
+            (
+                "SELECT p.name, p.preferred_channels FROM journey_personas jp \
+                 JOIN personas p ON p.tenant_id = jp.tenant_id AND p.id = jp.persona_id \
+                 WHERE jp.tenant_id = $1 AND jp.journey_id = $2",
+                &[Text, Json],
+            ),
+        ];
+        let conn = self.database().conn();
+        let backend = conn.get_database_backend();
+        let mut rows_read = 0;
+        for (sql, columns) in STATEMENTS {
+            let sql = match self.database().backend() {
+                crate::Backend::Postgres => sql.to_owned(),
+                crate::Backend::Sqlite => sql.replace('$', "?"),
+            };
+            let statement = Statement::from_sql_and_values(
+                backend,
+                sql,
+                [tenant.uuid().into(), journey.uuid().into()],
+            );
+            for row in conn.query_all_raw(statement).await? {
+                for (i, column) in columns.iter().enumerate() {
+                    let decoded = match column {
+                        Text => row.try_get_by_index::<String>(i).map(drop),
+                        Int => row.try_get_by_index::<i32>(i).map(drop),
+                        Uuid => row.try_get_by_index::<uuid::Uuid>(i).map(drop),
+                        OptUuid => row.try_get_by_index::<Option<uuid::Uuid>>(i).map(drop),
+                        Json => row.try_get_by_index::<serde_json::Value>(i).map(drop),
+                    };
+                    decoded?;
+                }
+                rows_read += 1;
+            }
+        }
+        Ok(rows_read)
     }
 }

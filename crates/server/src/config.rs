@@ -224,6 +224,11 @@ pub struct ServeArgs {
     #[arg(long, env = "JOURNEYD_DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
     pub db_acquire_timeout: Duration,
 
+    /// Memory for cached journey-map answers, in MiB (0: no answer cache).
+    /// A cached answer is served only while the tenant's map is unchanged.
+    #[arg(long, env = "JOURNEYD_MAP_CACHE_MIB", default_value_t = 16)]
+    pub map_cache_mib: usize,
+
     /// Request limits.
     #[command(flatten)]
     pub limits: LimitArgs,

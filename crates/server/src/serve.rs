@@ -86,7 +86,8 @@ pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> 
         .collect::<Result<Vec<_>, _>>()?;
     let state = AppState::new(store, authenticator, &args.limits.limits())
         .with_cors_origins(origins)
-        .with_admission(&args.admission.config());
+        .with_admission(&args.admission.config())
+        .with_answer_cache_bytes(args.map_cache_mib.saturating_mul(1 << 20));
     let options = ServeOptions {
         shutdown_grace: args.shutdown_grace,
     };

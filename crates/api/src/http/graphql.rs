@@ -15,20 +15,22 @@
 //! - Every error carries `extensions.code`.
 
 use super::AppState;
+use super::cache::{Caches, Hash, digest, query_hash, reads_map_only};
 use super::observe::{RequestId, RequestSummary};
-use crate::auth::AuthError;
+use crate::auth::{AuthError, Session};
 use crate::error::REQUEST_ID;
 use crate::graphql::limits::{
     LIMIT_EXCEEDED, check_document, check_nesting, coded_error, operation_type, selected_operation,
 };
 use crate::graphql::{Limits, Loaders, RequestData};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Request, Response, ServerError, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
+use journeyd_domain::Scope;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -329,7 +331,11 @@ async fn read_post(headers: &HeaderMap, body: Body, limits: &Limits) -> Result<R
             ));
         }
     };
-    if requests.items.iter().any(|r| r.query.is_empty()) {
+    if requests
+        .items
+        .iter()
+        .any(|r| r.query.is_empty() && !has_persisted_query(r))
+    {
         return Err(Refusal::bad_request("the request has no `query`"));
     }
     Ok(requests)
@@ -391,11 +397,7 @@ fn read_get(
              (CSRF protection)",
         ));
     }
-    let query = params
-        .query
-        .filter(|q| !q.is_empty())
-        .ok_or_else(|| Refusal::bad_request("a GET request needs a `query` parameter"))?;
-    let mut request = Request::new(query);
+    let mut request = Request::new(params.query.unwrap_or_default());
     request.operation_name = params.operation_name;
     if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
         request.variables = serde_json::from_str(&variables)
@@ -405,24 +407,81 @@ fn read_get(
         request.extensions = serde_json::from_str(&extensions)
             .map_err(|e| Refusal::bad_request(format!("`extensions` is not a JSON object: {e}")))?;
     }
+    if request.query.is_empty() && !has_persisted_query(&request) {
+        return Err(Refusal::bad_request(
+            "a GET request needs a `query` parameter",
+        ));
+    }
     Ok(request)
 }
 
-/// Parses `request`'s document and holds it to the document limits. A
+/// Parses `request`'s document and holds it to the document limits, or
+/// takes both from the document cache; resolves an APQ hash to its text. A
 /// refusal here is a GraphQL request error (no `data`).
-fn prepare(request: &mut Request, limits: &Limits, by_get: bool) -> Result<(), PrepareError> {
-    if request.query.len() > limits.max_document_bytes {
-        return Err(PrepareError::Request(coded_error(
-            format!(
-                "the document is {} bytes long, at most {} are allowed",
-                request.query.len(),
-                limits.max_document_bytes
-            ),
-            LIMIT_EXCEEDED,
+fn prepare(
+    request: &mut Request,
+    limits: &Limits,
+    by_get: bool,
+    caches: &Caches,
+) -> Result<(), PrepareError> {
+    let persisted = persisted_query_hash(request).map_err(PrepareError::Request)?;
+    if request.query.is_empty() {
+        // Automatic persisted queries: the hash alone, once the text is known.
+        let cached = persisted
+            .and_then(|hash| caches.document(&hash))
+            .ok_or_else(|| {
+                PrepareError::Request(coded_error(
+                    "PersistedQueryNotFound",
+                    "PERSISTED_QUERY_NOT_FOUND",
+                ))
+            })?;
+        request.query = cached.query.clone();
+        request.set_parsed_query(cached.document.clone());
+    } else {
+        if request.query.len() > limits.max_document_bytes {
+            return Err(PrepareError::Request(coded_error(
+                format!(
+                    "the document is {} bytes long, at most {} are allowed",
+                    request.query.len(),
+                    limits.max_document_bytes
+                ),
+                LIMIT_EXCEEDED,
+            )));
+        }
+        let hash = query_hash(&request.query);
+        if persisted.is_some_and(|persisted| persisted != hash) {
+            return Err(PrepareError::Request(coded_error(
+                "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query",
+                "BAD_REQUEST",
+            )));
+        }
+        match caches.document(&hash) {
+            Some(cached) => request.set_parsed_query(cached.document.clone()),
+            None => {
+                let doc = parse_and_check(request, limits)?;
+                caches.keep_document(hash, request.query.clone(), doc);
+            }
+        }
+    }
+    let operation_name = request.operation_name.clone();
+    let doc = request.parsed_query().map_err(PrepareError::Request)?;
+    if by_get && operation_type(doc, operation_name.as_deref()) == Some(OperationType::Mutation) {
+        return Err(PrepareError::Refused(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+            "METHOD_NOT_ALLOWED",
         )));
     }
+    Ok(())
+}
+
+/// Parses the request's query and holds the document to the limits;
+/// returns a copy for the cache.
+fn parse_and_check(
+    request: &mut Request,
+    limits: &Limits,
+) -> Result<ExecutableDocument, PrepareError> {
     check_nesting(&request.query).map_err(PrepareError::Request)?;
-    let operation_name = request.operation_name.clone();
     let doc = request.parsed_query().map_err(|mut err| {
         // The parser's message quotes the whole offending line; keep its
         // verdict (the position is in `locations`).
@@ -440,14 +499,43 @@ fn prepare(request: &mut Request, limits: &Limits, by_get: bool) -> Result<(), P
         PrepareError::Request(err)
     })?;
     check_document(doc, limits).map_err(PrepareError::Request)?;
-    if by_get && operation_type(doc, operation_name.as_deref()) == Some(OperationType::Mutation) {
-        return Err(PrepareError::Refused(Refusal::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "mutations must be sent with POST",
-            "METHOD_NOT_ALLOWED",
-        )));
+    Ok(doc.clone())
+}
+
+/// The hash of `extensions.persistedQuery` (APQ, version 1), if any.
+fn persisted_query_hash(request: &Request) -> Result<Option<Hash>, ServerError> {
+    let Some(extension) = request.extensions.0.get("persistedQuery") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        coded_error(
+            "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}",
+            "BAD_REQUEST",
+        )
+    };
+    let Value::Object(fields) = extension else {
+        return Err(invalid());
+    };
+    if fields.get("version") != Some(&Value::from(1)) {
+        return Err(invalid());
     }
-    Ok(())
+    let Some(Value::String(hex)) = fields.get("sha256Hash") else {
+        return Err(invalid());
+    };
+    let mut hash = [0u8; 32];
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(invalid());
+    }
+    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|_| invalid())?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
+    }
+    Ok(Some(hash))
+}
+
+/// Whether a request names its query by an APQ hash.
+fn has_persisted_query(request: &Request) -> bool {
+    request.extensions.0.contains_key("persistedQuery")
 }
 
 enum PrepareError {
@@ -473,7 +561,7 @@ async fn execute(
     // `None`: ready to run; `Some(response)`: answered without running.
     let mut answers: Vec<Option<Response>> = Vec::with_capacity(requests.len());
     for request in &mut requests {
-        match prepare(request, limits, by_get) {
+        match prepare(request, limits, by_get, &state.caches) {
             Ok(()) => answers.push(None),
             Err(PrepareError::Request(error)) => {
                 answers.push(Some(Response::from_errors(vec![error])))
@@ -518,15 +606,7 @@ async fn execute(
             let started = std::time::Instant::now();
             let mut response = match answer {
                 Some(response) => response,
-                None => {
-                    let mut request = request.data(RequestData {
-                        session: session.clone(),
-                    });
-                    if let Ok(session) = &session {
-                        request = request.data(Loaders::new(state.store.clone(), session.tenant));
-                    }
-                    state.schema.execute(request).await
-                }
+                None => run_one(state, &session, request).await,
             };
             complete_codes(&mut response);
             state.telemetry.record_operation(
@@ -597,6 +677,64 @@ async fn execute(
         codes: codes.join(","),
     });
     response
+}
+
+/// Runs one prepared request, answering a journey-map query from the cache
+/// while the tenant's map epoch is the one the cached answer was read at.
+async fn run_one(
+    state: &AppState,
+    session: &Result<Session, AuthError>,
+    mut request: Request,
+) -> Response {
+    let cache = match session {
+        Ok(session) => answer_key(state, session, &mut request),
+        Err(_) => None,
+    };
+    let epoch = match (&cache, session) {
+        // A failed read leaves the request to run and report it.
+        (Some(_), Ok(session)) => state.store.map_epoch(session.tenant).await.ok(),
+        _ => None,
+    };
+    if let (Some(key), Some(epoch)) = (&cache, epoch) {
+        let hit = state.caches.answer(key).filter(|hit| hit.epoch == epoch);
+        state.telemetry.record_map_cache(hit.is_some());
+        if let Some(hit) = hit {
+            return Response::new((*hit.data).clone());
+        }
+    }
+    let mut request = request.data(RequestData {
+        session: session.clone(),
+    });
+    if let Ok(session) = session {
+        request = request.data(Loaders::new(state.store.clone(), session.tenant));
+    }
+    let response = state.schema.execute(request).await;
+    if let (Some(key), Some(epoch)) = (cache, epoch)
+        && response.errors.is_empty()
+    {
+        state.caches.keep_answer(key, epoch, response.data.clone());
+    }
+    response
+}
+
+/// The answer-cache key of a request that reads journey-map data only, for
+/// a session allowed to read it.
+fn answer_key(state: &AppState, session: &Session, request: &mut Request) -> Option<Hash> {
+    if !state.caches.answers_enabled() || !session.grants(Scope::JourneysRead) {
+        return None;
+    }
+    let operation_name = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    if !reads_map_only(doc, operation_name.as_deref()) {
+        return None;
+    }
+    let variables = serde_json::to_vec(&request.variables).ok()?;
+    Some(digest(&[
+        session.tenant.uuid().as_bytes(),
+        request.query.as_bytes(),
+        operation_name.as_deref().unwrap_or_default().as_bytes(),
+        &variables,
+    ]))
 }
 
 /// The `extensions.code` of a database outage.

@@ -2,6 +2,7 @@
 //! a browser), `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
 mod admission;
+mod cache;
 mod graphql;
 mod observe;
 mod outage;
@@ -18,6 +19,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use cache::Caches;
 use journeyd_persistence::Store;
 use outage::Outage;
 use std::sync::Arc;
@@ -39,6 +41,7 @@ pub struct AppState {
     telemetry: Arc<Telemetry>,
     admission: Arc<Admission>,
     outage: Arc<Outage>,
+    caches: Arc<Caches>,
 }
 
 impl AppState {
@@ -55,7 +58,17 @@ impl AppState {
             cors_origins: Arc::new([]),
             telemetry,
             admission: Arc::new(Admission::new(&AdmissionConfig::default())),
+            caches: Arc::new(Caches::new(
+                DOCUMENT_CACHE_BYTES,
+                DEFAULT_ANSWER_CACHE_BYTES,
+            )),
         }
+    }
+
+    /// Keeps at most `bytes` of journey-map answers in the cache (0: none).
+    pub fn with_answer_cache_bytes(mut self, bytes: usize) -> Self {
+        self.caches = Arc::new(Caches::new(DOCUMENT_CACHE_BYTES, bytes));
+        self
     }
 
     /// Holds the service to `config`: requests in flight, tenants' rates.
@@ -71,6 +84,12 @@ impl AppState {
         self
     }
 }
+
+/// The query text the document cache holds at most.
+const DOCUMENT_CACHE_BYTES: usize = 4 << 20;
+
+/// The journey-map answers the cache holds at most, by default.
+pub const DEFAULT_ANSWER_CACHE_BYTES: usize = 16 << 20;
 
 /// The router serving journeyd's HTTP endpoints.
 pub fn router(state: AppState) -> Router {

@@ -1,9 +1,10 @@
 //! Tenants: created by operators on the command line, resolved on every request.
 
-use crate::entity::tenant;
+use crate::entity::{map_epoch, tenant};
 use crate::{Store, StoreError, convert};
 use journeyd_domain::{Name, Tenant, TenantId, TenantSlug};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 impl Store {
     /// Creates a tenant; a slug already taken is a conflict.
@@ -21,6 +22,21 @@ impl Store {
                 StoreError::unique_violation_as(e, || format!("tenant '{slug}' already exists"))
             })?;
         convert::tenant(model)
+    }
+
+    /// The tenant's journey-map epoch: it grows in the same transaction as
+    /// every change to its journeys, phases, touchpoints, channels, personas,
+    /// triggers and insights, so a read made at an epoch that is still
+    /// current is still exact.
+    pub async fn map_epoch(&self, tenant: TenantId) -> Result<i64, StoreError> {
+        // No row yet: the tenant's map never changed.
+        Ok(map_epoch::Entity::find_by_id(tenant.uuid())
+            .select_only()
+            .column(map_epoch::Column::Epoch)
+            .into_tuple::<i64>()
+            .one(self.db.conn())
+            .await?
+            .unwrap_or(0))
     }
 
     /// The tenant with this slug, if any.
