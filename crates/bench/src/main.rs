@@ -9,10 +9,14 @@
 //! `journeyd-bench read` loads the nested journey-map query at concurrency
 //! 64 on a journeyd binary and reads the same data with plain SQL.
 //!
+//! `journeyd-bench dashboard` loads a million customers' year of
+//! interactions and times the BI dashboard against raw SQL.
+//!
 //! `journeyd-bench outage` stops and restarts PostgreSQL under ingest load
 //! and checks that journeyd answers quickly, recovers, and lost nothing it
 //! acknowledged.
 
+mod dashboard;
 mod ingest;
 mod outage;
 mod read;
@@ -38,6 +42,8 @@ struct Cli {
 enum Command {
     /// Ingest throughput: the service over HTTP against plain INSERTs.
     Ingest(ingest::IngestArgs),
+    /// The metrics dashboard at scale against raw SQL over the interactions.
+    Dashboard(dashboard::DashboardArgs),
     /// The journey-map read path under load against plain SQL reads.
     Read(read::ReadArgs),
     /// A database outage under ingest load: quick 503s, recovery, nothing lost.
@@ -50,5 +56,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(args).await,
         Command::Outage(args) => outage::run(args).await,
         Command::Read(args) => read::run(args).await,
+        Command::Dashboard(args) => dashboard::run(args).await,
     }
 }

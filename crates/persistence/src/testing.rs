@@ -536,3 +536,192 @@ impl crate::Store {
         Ok(rows_read)
     }
 }
+
+/// The dashboard figures computed straight from raw interactions by
+/// [`Store::dashboard_raw`] (the metrics benchmark's baseline).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawDashboard {
+    /// Funnel: customers reaching each phase, in order.
+    pub funnel: Vec<u64>,
+    /// Emotion curve: interactions per phase, in order.
+    pub phase_interactions: Vec<u64>,
+    /// Channel mix: interactions per (phase, channel) pair with any.
+    pub channel_cells: u64,
+    /// Summary: customers and interactions in the range.
+    pub customers: u64,
+    /// Summary: interactions in the range.
+    pub interactions: u64,
+    /// Summary: customers with exactly one interaction in the range.
+    pub bounced: u64,
+}
+
+impl crate::Store {
+    /// The dashboard (funnel, emotion curve, channel mix, summary) of
+    /// `journey` over `[from_us, to_us)` computed by straightforward SQL over
+    /// the raw interactions, no rollups: per-touchpoint aggregates, per
+    /// phase × channel aggregates, the summary's counts, and each entering
+    /// customer's funnel chain (one grouped join per phase), finished in
+    /// Rust where SQL has no portable form (the conversion window).
+    pub async fn dashboard_raw(
+        &self,
+        tenant: journeyd_domain::TenantId,
+        journey: journeyd_domain::JourneyId,
+        (from_us, to_us): (i64, i64),
+        window_us: i64,
+    ) -> Result<RawDashboard, crate::StoreError> {
+        use sea_orm::{ConnectionTrait, Statement, Value};
+        let conn = self.database().conn();
+        let backend = conn.get_database_backend();
+        let sqlite = self.database().backend() == crate::Backend::Sqlite;
+        let sql = |text: String| if sqlite { text.replace('$', "?") } else { text };
+        let base: Vec<Value> = vec![
+            tenant.uuid().into(),
+            journey.uuid().into(),
+            from_us.into(),
+            to_us.into(),
+        ];
+        let phases: Vec<uuid::Uuid> = self
+            .phases_of_journeys(tenant, &[journey])
+            .await?
+            .iter()
+            .map(|p| p.id.uuid())
+            .collect();
+        let in_range =
+            "i.tenant_id = $1 AND i.journey_id = $2 AND i.occurred_at >= $3 AND i.occurred_at < $4";
+        let mut dashboard = RawDashboard::default();
+
+        // Emotion curve: per touchpoint, rolled up per phase.
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql(format!(
+                    "SELECT t.phase_id, count(*), count(i.sentiment), avg(i.sentiment), \
+                     sum(CASE WHEN i.sentiment > 0 THEN 1 ELSE 0 END), avg(i.rating), \
+                     sum(CASE WHEN i.rating >= 4 THEN 1 ELSE 0 END), count(i.rating), \
+                     sum(CASE WHEN i.nps >= 9 THEN 1 ELSE 0 END), count(i.nps) \
+                     FROM interactions i JOIN touchpoints t \
+                     ON t.tenant_id = i.tenant_id AND t.id = i.touchpoint_id \
+                     WHERE {in_range} GROUP BY t.phase_id, i.touchpoint_id"
+                )),
+                base.clone(),
+            ))
+            .await?;
+        let mut per_phase = vec![0u64; phases.len()];
+        for row in rows {
+            let phase: uuid::Uuid = row.try_get_by_index(0)?;
+            let count: i64 = row.try_get_by_index(1)?;
+            if let Some(p) = phases.iter().position(|id| *id == phase) {
+                per_phase[p] += count as u64;
+            }
+        }
+        dashboard.phase_interactions = per_phase;
+
+        // Channel mix.
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql(format!(
+                    "SELECT t.phase_id, t.channel_id, count(*), avg(i.sentiment) \
+                     FROM interactions i JOIN touchpoints t \
+                     ON t.tenant_id = i.tenant_id AND t.id = i.touchpoint_id \
+                     WHERE {in_range} GROUP BY t.phase_id, t.channel_id"
+                )),
+                base.clone(),
+            ))
+            .await?;
+        dashboard.channel_cells = rows.len() as u64;
+
+        // Summary.
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql(format!(
+                    "SELECT count(*), count(DISTINCT i.customer_id), avg(i.sentiment) \
+                     FROM interactions i WHERE {in_range}"
+                )),
+                base.clone(),
+            ))
+            .await?
+            .ok_or(crate::StoreError::NotFound("summary"))?;
+        dashboard.interactions = row.try_get_by_index::<i64>(0)? as u64;
+        dashboard.customers = row.try_get_by_index::<i64>(1)? as u64;
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql(format!(
+                    "SELECT count(*) FROM (SELECT i.customer_id FROM interactions i \
+                     WHERE {in_range} GROUP BY i.customer_id HAVING count(*) = 1) once"
+                )),
+                base.clone(),
+            ))
+            .await?
+            .ok_or(crate::StoreError::NotFound("summary"))?;
+        dashboard.bounced = row.try_get_by_index::<i64>(0)? as u64;
+        conn.query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql(format!(
+                "SELECT i.value_currency, sum(i.value_scaled) FROM interactions i \
+                 WHERE {in_range} AND i.value_currency IS NOT NULL GROUP BY i.value_currency"
+            )),
+            base.clone(),
+        ))
+        .await?;
+
+        // Funnel: t1 is the earliest interaction in the first phase (over all
+        // time) and must lie in the range; each next step is the earliest
+        // interaction in the next phase at or after the previous step.
+        if phases.is_empty() {
+            return Ok(dashboard);
+        }
+        let steps = phases.len();
+        let mut with = vec![
+            "s1 AS (SELECT i.customer_id c, min(i.occurred_at) t FROM interactions i \
+             JOIN touchpoints tp ON tp.tenant_id = i.tenant_id AND tp.id = i.touchpoint_id \
+             WHERE i.tenant_id = $1 AND i.journey_id = $2 AND tp.phase_id = $5 \
+             GROUP BY i.customer_id HAVING min(i.occurred_at) >= $3 AND min(i.occurred_at) < $4)"
+                .to_owned(),
+        ];
+        for k in 2..=steps {
+            with.push(format!(
+                "s{k} AS (SELECT s.c, min(i.occurred_at) t FROM s{} s \
+                 JOIN interactions i ON i.tenant_id = $1 AND i.customer_id = s.c \
+                 AND i.occurred_at >= s.t \
+                 JOIN touchpoints tp ON tp.tenant_id = i.tenant_id AND tp.id = i.touchpoint_id \
+                 WHERE i.journey_id = $2 AND tp.phase_id = ${} GROUP BY s.c)",
+                k - 1,
+                k + 4
+            ));
+        }
+        let columns: Vec<String> = (1..=steps).map(|k| format!("s{k}.t")).collect();
+        let joins: Vec<String> = (2..=steps)
+            .map(|k| format!("LEFT JOIN s{k} ON s{k}.c = s1.c"))
+            .collect();
+        let mut values = base.clone();
+        values.extend(phases.iter().map(|id| Value::from(*id)));
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql(format!(
+                    "WITH {} SELECT {} FROM s1 {}",
+                    with.join(", "),
+                    columns.join(", "),
+                    joins.join(" ")
+                )),
+                values,
+            ))
+            .await?;
+        let mut funnel = vec![0u64; steps];
+        for row in rows {
+            let t1: i64 = row.try_get_by_index(0)?;
+            funnel[0] += 1;
+            for (k, reached) in funnel.iter_mut().enumerate().skip(1) {
+                match row.try_get_by_index::<Option<i64>>(k)? {
+                    Some(tk) if tk - t1 <= window_us => *reached += 1,
+                    _ => break,
+                }
+            }
+        }
+        dashboard.funnel = funnel;
+        Ok(dashboard)
+    }
+}
