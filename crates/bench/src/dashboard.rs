@@ -6,12 +6,12 @@
 //! computes the same figures by straightforward SQL over the raw
 //! interactions; the two must agree.
 
-use crate::server::Server;
+use crate::server::{Server, open_database};
 use anyhow::ensure;
 use journeyd_api::graphql::{GlobalId, NodeKind};
 use journeyd_domain::JourneyTemplate;
 use journeyd_persistence::testing::PlainInteraction;
-use journeyd_persistence::{Backend, Database, DatabaseOptions, Store};
+use journeyd_persistence::{Backend, DatabaseOptions, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -103,21 +103,11 @@ fn customer_rows(
 /// Runs the dashboard benchmark.
 pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = args.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        )
-    });
-    let db = Database::connect(
-        &url,
-        &DatabaseOptions {
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(600),
-        },
-    )
-    .await?;
-    db.migrate_up().await?;
+    let options = DatabaseOptions {
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(600),
+    };
+    let (url, db) = open_database(args.database_url.as_deref(), &dir, &options).await?;
     let store = Store::new(db.clone());
     let backend = match db.backend() {
         Backend::Sqlite => "SQLite",

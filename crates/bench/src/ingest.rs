@@ -8,7 +8,7 @@ use journeyd_api::graphql::{GlobalId, NodeKind};
 use journeyd_api::{AppState, AuthConfig, Limits, TokenIssuer};
 use journeyd_domain::*;
 use journeyd_persistence::testing::PlainInteraction;
-use journeyd_persistence::{Database, DatabaseOptions, Store};
+use journeyd_persistence::{DatabaseOptions, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -156,21 +156,12 @@ where
 /// Runs the ingest benchmark.
 pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = args.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        )
-    });
-    let db = Database::connect(
-        &url,
-        &DatabaseOptions {
-            max_connections: 16,
-            ..DatabaseOptions::default()
-        },
-    )
-    .await?;
-    db.migrate_up().await?;
+    let options = DatabaseOptions {
+        max_connections: 16,
+        ..DatabaseOptions::default()
+    };
+    let (_, db) =
+        crate::server::open_database(args.database_url.as_deref(), &dir, &options).await?;
     let store = Store::new(db.clone());
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let backend = match db.backend() {

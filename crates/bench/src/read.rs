@@ -6,11 +6,11 @@
 //! pool of the same size, it reads the same data with the fewest plain SQL
 //! statements (five) as the database's own limit.
 
-use crate::server::Server;
+use crate::server::{Server, open_database};
 use anyhow::ensure;
 use journeyd_api::graphql::{GlobalId, NodeKind};
 use journeyd_domain::{JourneyId, Name, TenantId, TenantSlug};
-use journeyd_persistence::{Backend, Database, DatabaseOptions, Store};
+use journeyd_persistence::{Backend, DatabaseOptions, Store};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -134,18 +134,11 @@ async fn seed(store: &Store, phases: usize) -> anyhow::Result<(TenantId, String,
 /// Runs the read benchmark.
 pub async fn run(args: ReadArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = args.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        )
-    });
     let options = DatabaseOptions {
         max_connections: args.connections,
         ..DatabaseOptions::default()
     };
-    let db = Database::connect(&url, &options).await?;
-    db.migrate_up().await?;
+    let (url, db) = open_database(args.database_url.as_deref(), &dir, &options).await?;
     let store = Store::new(db.clone());
     let (tenant, slug, journey) = seed(&store, args.phases).await?;
     db.execute_unprepared("ANALYZE").await?;

@@ -1,5 +1,6 @@
 //! The real `journeyd` binary as a child process, for the benchmarks and
-//! checks that need a separate server (its own memory, its own CLI).
+//! checks that need a separate server (its own memory, its own CLI), and
+//! the database they run on.
 
 use anyhow::{Context, ensure};
 use journeyd_api::{AuthConfig, TokenIssuer};
@@ -103,4 +104,25 @@ impl Server {
             .ok()?;
         Some(kib / 1024.0)
     }
+}
+
+/// The benchmark's database: `url`, or a new SQLite file in `dir`; opened
+/// with `options` and migrated. Returns its URL too (for a child server).
+pub async fn open_database(
+    url: Option<&str>,
+    dir: &tempfile::TempDir,
+    options: &journeyd_persistence::DatabaseOptions,
+) -> anyhow::Result<(String, journeyd_persistence::Database)> {
+    let url = url.map_or_else(
+        || {
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            )
+        },
+        str::to_owned,
+    );
+    let db = journeyd_persistence::Database::connect(&url, options).await?;
+    db.migrate_up().await?;
+    Ok((url, db))
 }
