@@ -125,6 +125,7 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     let per_customer = args.interactions as f64 / args.customers as f64;
     let mut rng = StdRng::seed_from_u64(7);
     let mut loaded = 0usize;
+    let mut analyzed = false;
     let mut inserts = tokio::task::JoinSet::new();
     let mut batch = Vec::new();
     for customer in 0..args.customers {
@@ -139,6 +140,15 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
             loaded += batch.len();
             while inserts.len() >= 4 {
                 inserts.join_next().await.expect("a task")??;
+            }
+            if !analyzed && loaded >= 50_000 {
+                // Plans made on empty tables (foreign-key checks among them)
+                // would scan; fresh statistics make them use the indexes.
+                while let Some(done) = inserts.join_next().await {
+                    done??;
+                }
+                db.execute_unprepared("ANALYZE").await?;
+                analyzed = true;
             }
             let rows = std::mem::take(&mut batch);
             let store = store.clone();
