@@ -2,7 +2,9 @@
 //! their interactions, and forgotten completely on request.
 
 use super::ingest::ensure_customers;
-use super::rollups::{Contribution, MAX_PARAMS, NO_PERSONA, StatsDelta, recompute_progress};
+use super::rollups::{
+    Contribution, MAX_PARAMS, NO_PERSONA, Replace, StatsDelta, recompute_progress,
+};
 use super::{any_of, now, tenant_and_in};
 use crate::entity::{customer, interaction, journey_progress, persona};
 use crate::error::FoundExt;
@@ -550,7 +552,7 @@ pub(crate) async fn refresh_journey_progress(
         .all(conn)
         .await?;
     for chunk in customers.chunks(1_000) {
-        recompute_progress(conn, tenant, chunk, &[journey]).await?;
+        recompute_progress(conn, tenant, chunk, &[journey], Replace::Existing).await?;
     }
     Ok(())
 }

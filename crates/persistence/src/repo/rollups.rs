@@ -327,11 +327,21 @@ impl JourneyShapes {
 
 /// Recomputes the funnel progress of `customers` in `journeys` from their
 /// raw interactions, replacing what was stored.
+/// Whether the customers' progress rows may exist already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replace {
+    /// Delete them first.
+    Existing,
+    /// The caller emptied the table (a rebuild): nothing to delete.
+    Nothing,
+}
+
 pub(crate) async fn recompute_progress(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     customers: &[Uuid],
     journeys: &[Uuid],
+    replace: Replace,
 ) -> Result<(), StoreError> {
     if customers.is_empty() || journeys.is_empty() {
         return Ok(());
@@ -371,21 +381,23 @@ pub(crate) async fn recompute_progress(
             }
         }
     }
-    for chunk in customers.chunks(MAX_PARAMS / 2) {
-        journey_progress::Entity::delete_many()
-            .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
-            .filter(any_of(
-                conn,
-                journey_progress::Column::JourneyId,
-                journeys.iter().copied(),
-            ))
-            .filter(any_of(
-                conn,
-                journey_progress::Column::CustomerId,
-                chunk.iter().copied(),
-            ))
-            .exec(conn)
-            .await?;
+    if replace == Replace::Existing {
+        for chunk in customers.chunks(MAX_PARAMS / 2) {
+            journey_progress::Entity::delete_many()
+                .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
+                .filter(any_of(
+                    conn,
+                    journey_progress::Column::JourneyId,
+                    journeys.iter().copied(),
+                ))
+                .filter(any_of(
+                    conn,
+                    journey_progress::Column::CustomerId,
+                    chunk.iter().copied(),
+                ))
+                .exec(conn)
+                .await?;
+        }
     }
     let mut rows = Vec::new();
     for ((journey, customer), events) in &histories {
@@ -511,7 +523,7 @@ impl crate::Store {
             .await?;
         let customers: Vec<Uuid> = active.into_keys().collect();
         for chunk in customers.chunks(1_000) {
-            recompute_progress(&txn, tenant, chunk, &journeys).await?;
+            recompute_progress(&txn, tenant, chunk, &journeys, Replace::Nothing).await?;
         }
         report.customers = customers.len() as u64;
         txn.commit().await?;
@@ -717,7 +729,7 @@ pub(crate) async fn advance_progress(
     if !late_customers.is_empty() {
         late_customers.sort_unstable();
         late_customers.dedup();
-        recompute_progress(conn, tenant, &late_customers, &journeys).await?;
+        recompute_progress(conn, tenant, &late_customers, &journeys, Replace::Existing).await?;
     }
     Ok(())
 }
