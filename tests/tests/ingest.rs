@@ -289,7 +289,11 @@ async fn forgetting_a_customer_over_http(app: TestApp) {
     assert_eq!(code, "NOT_FOUND");
     let tenant = app.store.tenant_by_slug(TENANT).await.unwrap().unwrap().id;
     let snapshot = app.store.rollup_snapshot(tenant).await.unwrap();
-    let total: i64 = snapshot.stats.iter().map(|(_, c)| c.interactions).sum();
+    let total: i64 = snapshot
+        .stats
+        .iter()
+        .map(|(_, c)| c.tally.interactions)
+        .sum();
     assert_eq!(
         total, 2,
         "only the remaining customers' interactions count (`stays` and the seeded one)"

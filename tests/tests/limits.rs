@@ -299,7 +299,7 @@ async fn check_limits(app: &TestApp, limits: &Limits) {
         snapshot
             .stats
             .iter()
-            .map(|(_, c)| c.interactions)
+            .map(|(_, c)| c.tally.interactions)
             .sum::<i64>()
     };
     let before = stored().await;

@@ -144,7 +144,7 @@ async fn the_same_batch_twice_stores_nothing_new(f: Fixture) {
         "{second:?}"
     );
     assert_eq!(f.store.rollup_snapshot(f.tenant).await.unwrap(), before);
-    let total: i64 = before.stats.iter().map(|(_, c)| c.interactions).sum();
+    let total: i64 = before.stats.iter().map(|(_, c)| c.tally.interactions).sum();
     assert_eq!(total, 20);
     assert_rollups_match_rebuild(&f).await;
 }
@@ -192,7 +192,11 @@ async fn a_mixed_batch_stores_exactly_the_valid_items(f: Fixture) {
         ]
     );
     let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    let total: i64 = snapshot.stats.iter().map(|(_, c)| c.interactions).sum();
+    let total: i64 = snapshot
+        .stats
+        .iter()
+        .map(|(_, c)| c.tally.interactions)
+        .sum();
     assert_eq!(total, 3, "stored, new-1 and new-2");
     let c1 = f
         .store
@@ -263,7 +267,11 @@ async fn concurrent_overlapping_writers_store_each_event_once(f: Fixture) {
     }
     assert_eq!(accepted, 450, "events 0..450, each accepted exactly once");
     let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    let total: i64 = snapshot.stats.iter().map(|(_, c)| c.interactions).sum();
+    let total: i64 = snapshot
+        .stats
+        .iter()
+        .map(|(_, c)| c.tally.interactions)
+        .sum();
     assert_eq!(total, 450);
     assert_rollups_match_rebuild(&f).await;
 }

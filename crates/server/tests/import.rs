@@ -29,7 +29,11 @@ fn import(f: &Fixture, what: &str, file: &std::path::Path) -> String {
 
 async fn stored(f: &Fixture) -> i64 {
     let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    snapshot.stats.iter().map(|(_, c)| c.interactions).sum()
+    snapshot
+        .stats
+        .iter()
+        .map(|(_, c)| c.tally.interactions)
+        .sum()
 }
 
 const LINES: usize = 100_000;

@@ -187,6 +187,10 @@ async fn sigterm_finishes_the_batch_in_flight(f: Fixture) {
     assert!(status.success(), "journeyd exited with {status}");
 
     let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    let stored: i64 = snapshot.stats.iter().map(|(_, c)| c.interactions).sum();
+    let stored: i64 = snapshot
+        .stats
+        .iter()
+        .map(|(_, c)| c.tally.interactions)
+        .sum();
     assert_eq!(stored, ITEMS as i64, "every accepted interaction is stored");
 }

@@ -10,6 +10,7 @@ use super::any_of;
 use super::bulk::{self, Cell, Kind};
 use crate::StoreError;
 use crate::entity::{interaction, interaction_stat, journey_progress, phase, touchpoint};
+use journeyd_domain::metrics::Tally;
 use journeyd_domain::{TenantId, funnel};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -51,102 +52,64 @@ impl Contribution {
     }
 }
 
-/// The counters of one rollup row.
+/// The counters of one rollup row: the interactions' tally (the domain's
+/// counting rules) and the sum of their values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatsCounters {
-    /// Interactions.
-    pub interactions: i64,
-    /// Interactions with a sentiment.
-    pub sentiment_n: i64,
-    /// Sum of sentiments.
-    pub sentiment_sum: i64,
-    /// Sentiments above 0.
-    pub sentiment_pos: i64,
-    /// Sentiments of 0.
-    pub sentiment_neu: i64,
-    /// Sentiments below 0.
-    pub sentiment_neg: i64,
-    /// Interactions with a rating.
-    pub rating_n: i64,
-    /// Sum of ratings.
-    pub rating_sum: i64,
-    /// Ratings of 4 or 5.
-    pub rating_top: i64,
-    /// Interactions with an NPS answer.
-    pub nps_n: i64,
-    /// NPS answers of 9 or 10.
-    pub nps_promoters: i64,
-    /// NPS answers of 0 to 6.
-    pub nps_detractors: i64,
+    /// Counts and sums of sentiments, ratings and NPS answers.
+    pub tally: Tally,
     /// Sum of values, in 1/10,000 units of the row's currency.
     pub value_sum: i64,
 }
 
 impl StatsCounters {
     fn add(&mut self, c: &Contribution, sign: i64) {
-        self.interactions += sign;
-        if let Some(s) = c.sentiment {
-            let s = i64::from(s);
-            self.sentiment_n += sign;
-            self.sentiment_sum += sign * s;
-            match s {
-                1.. => self.sentiment_pos += sign,
-                0 => self.sentiment_neu += sign,
-                _ => self.sentiment_neg += sign,
-            }
-        }
-        if let Some(r) = c.rating {
-            self.rating_n += sign;
-            self.rating_sum += sign * i64::from(r);
-            if r >= 4 {
-                self.rating_top += sign;
-            }
-        }
-        if let Some(n) = c.nps {
-            self.nps_n += sign;
-            if n >= 9 {
-                self.nps_promoters += sign;
-            } else if n <= 6 {
-                self.nps_detractors += sign;
-            }
-        }
+        self.tally.add(
+            c.sentiment.map(i64::from),
+            c.rating.map(i64::from),
+            c.nps.map(i64::from),
+            sign,
+        );
         if let Some((amount, _)) = &c.value {
             self.value_sum += sign * amount;
         }
     }
 
     fn values(&self) -> [i64; 13] {
+        let t = &self.tally;
         [
-            self.interactions,
-            self.sentiment_n,
-            self.sentiment_sum,
-            self.sentiment_pos,
-            self.sentiment_neu,
-            self.sentiment_neg,
-            self.rating_n,
-            self.rating_sum,
-            self.rating_top,
-            self.nps_n,
-            self.nps_promoters,
-            self.nps_detractors,
+            t.interactions,
+            t.sentiment_n,
+            t.sentiment_sum,
+            t.sentiment_pos,
+            t.sentiment_neu,
+            t.sentiment_neg,
+            t.rating_n,
+            t.rating_sum,
+            t.rating_top,
+            t.nps_n,
+            t.nps_promoters,
+            t.nps_detractors,
             self.value_sum,
         ]
     }
 
     pub(crate) fn of_row(row: &interaction_stat::Model) -> Self {
         Self {
-            interactions: row.interactions,
-            sentiment_n: row.sentiment_n,
-            sentiment_sum: row.sentiment_sum,
-            sentiment_pos: row.sentiment_pos,
-            sentiment_neu: row.sentiment_neu,
-            sentiment_neg: row.sentiment_neg,
-            rating_n: row.rating_n,
-            rating_sum: row.rating_sum,
-            rating_top: row.rating_top,
-            nps_n: row.nps_n,
-            nps_promoters: row.nps_promoters,
-            nps_detractors: row.nps_detractors,
+            tally: Tally {
+                interactions: row.interactions,
+                sentiment_n: row.sentiment_n,
+                sentiment_sum: row.sentiment_sum,
+                sentiment_pos: row.sentiment_pos,
+                sentiment_neu: row.sentiment_neu,
+                sentiment_neg: row.sentiment_neg,
+                rating_n: row.rating_n,
+                rating_sum: row.rating_sum,
+                rating_top: row.rating_top,
+                nps_n: row.nps_n,
+                nps_promoters: row.nps_promoters,
+                nps_detractors: row.nps_detractors,
+            },
             value_sum: row.value_sum,
         }
     }
