@@ -6,7 +6,7 @@
 use super::Limits;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::parser::types::{
-    Directive, ExecutableDocument, OperationType, Selection, SelectionSet,
+    Directive, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{ErrorExtensionValues, Positioned, ServerError, ValidationResult};
 use std::collections::HashMap;
@@ -258,15 +258,15 @@ pub fn operation_type(
     doc: &ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<OperationType> {
-    selected_operation(doc, operation_name).map(|(_, ty)| ty)
+    selected_operation(doc, operation_name).map(|(_, op)| op.ty)
 }
 
 /// The operation a request selects in `doc` (by `operation_name`, or the
-/// only one): its name, if it has one, and its type.
+/// only one): its name, if it has one, and its definition.
 pub fn selected_operation<'a>(
     doc: &'a ExecutableDocument,
     operation_name: Option<&str>,
-) -> Option<(Option<&'a str>, OperationType)> {
+) -> Option<(Option<&'a str>, &'a OperationDefinition)> {
     let mut operations = doc.operations.iter();
     let (name, op) = match operation_name {
         Some(wanted) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == wanted))?,
@@ -275,7 +275,7 @@ pub fn selected_operation<'a>(
             _ => return None,
         },
     };
-    Some((name.map(|n| n.as_str()), op.node.ty))
+    Some((name.map(|n| n.as_str()), &op.node))
 }
 
 /// Judges the depth and cost async-graphql's validation measured.

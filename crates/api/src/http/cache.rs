@@ -16,6 +16,7 @@
 //!
 //! Both are bounded in bytes; when full they start over.
 
+use crate::graphql::limits::selected_operation;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Positioned, Value};
 use sha2::{Digest, Sha256};
@@ -148,19 +149,10 @@ impl Caches {
 /// Whether the operation `operation_name` selects in `doc` is a query whose
 /// root fields read journey-map data only.
 pub(crate) fn reads_map_only(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let mut operations = doc.operations.iter();
-    let operation = match operation_name {
-        Some(wanted) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == wanted)),
-        None => match (operations.next(), operations.next()) {
-            (Some(only), None) => Some(only),
-            _ => None,
-        },
-    };
-    let Some((_, operation)) = operation else {
-        return false;
-    };
-    operation.node.ty == OperationType::Query
-        && roots_are_map_fields(doc, &operation.node.selection_set, &mut HashSet::new())
+    selected_operation(doc, operation_name).is_some_and(|(_, operation)| {
+        operation.ty == OperationType::Query
+            && roots_are_map_fields(doc, &operation.selection_set, &mut HashSet::new())
+    })
 }
 
 fn roots_are_map_fields<'a>(

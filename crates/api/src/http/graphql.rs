@@ -787,7 +787,7 @@ fn describe(request: &mut Request, prepared: bool) -> (String, &'static str) {
             .parsed_query()
             .ok()
             .and_then(|doc| selected_operation(doc, requested.as_deref()))
-            .map(|(name, ty)| (name.map(str::to_owned), ty))
+            .map(|(name, op)| (name.map(str::to_owned), op.ty))
     } else {
         None
     };
