@@ -502,7 +502,7 @@ impl Store {
         txn.commit().await?;
         Ok(found
             .into_iter()
-            .map(|(k, (id, _))| (k, CustomerId::from_uuid(id)))
+            .map(|(k, c)| (k, CustomerId::from_uuid(c.id)))
             .collect())
     }
 }

@@ -5,7 +5,6 @@
 
 use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
-    latest_activity,
 };
 use super::{any_of, now};
 use crate::entity::{customer, interaction, touchpoint};
@@ -102,9 +101,10 @@ async fn record(
 
     let customers =
         ensure_customers(txn, tenant, fresh.iter().map(|r| r.item.customer.as_str())).await?;
-    let mut customer_ids: Vec<Uuid> = customers.values().map(|(id, _)| *id).collect();
-    customer_ids.sort_unstable();
-    let latest = latest_activity(txn, tenant, &customer_ids).await?;
+    let latest: HashMap<Uuid, i64> = customers
+        .values()
+        .filter_map(|c| Some((c.id, c.latest?)))
+        .collect();
 
     // Insert; rows whose external id is already stored are left alone.
     use interaction::Column as I;
@@ -130,7 +130,7 @@ async fn record(
         let mut insert = Query::insert();
         insert.into_table(interaction::Entity).columns(columns);
         for r in chunk {
-            let customer = customers[r.item.customer.as_str()].0;
+            let customer = customers[r.item.customer.as_str()].id;
             let i = &r.item;
             insert.values_panic([
                 t.into(),
@@ -190,7 +190,11 @@ async fn record(
     for r in &fresh {
         let id = r.item.external_id.as_str();
         if inserted.contains(id) {
-            let (customer, persona) = customers[r.item.customer.as_str()];
+            let KnownCustomer {
+                id: customer,
+                persona,
+                ..
+            } = customers[r.item.customer.as_str()];
             delta.add(&contribution(r, persona.unwrap_or(NO_PERSONA)), 1);
             progress.push(ProgressEvent {
                 journey: r.journey,
@@ -320,7 +324,17 @@ async fn resolve_touchpoints(
     Ok(resolved)
 }
 
-/// The id and persona of every customer named, creating the unknown ones.
+/// A customer as ingest sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownCustomer {
+    pub id: Uuid,
+    pub persona: Option<Uuid>,
+    /// The moment of their latest interaction (in any journey), read before
+    /// the batch is stored: it tells which new interactions arrive in order.
+    pub latest: Option<i64>,
+}
+
+/// Every customer named, creating the unknown ones.
 ///
 /// On PostgreSQL the customers' rows stay locked until the transaction ends
 /// (existing ones locked in id order, new ones by their insert), so calls
@@ -331,7 +345,7 @@ pub(crate) async fn ensure_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
     external_ids: impl Iterator<Item = &'a str>,
-) -> Result<HashMap<String, (Uuid, Option<Uuid>)>, StoreError> {
+) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     use customer::Column as C;
     let t = tenant.uuid();
     let wanted: BTreeSet<&str> = external_ids.collect();
@@ -383,14 +397,23 @@ async fn find_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
     external_ids: impl Iterator<Item = &'a str>,
-) -> Result<HashMap<String, (Uuid, Option<Uuid>)>, StoreError> {
+) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     use customer::Column as C;
+    use sea_orm::sea_query::Expr;
+    // The latest interaction in the same statement: one probe of the
+    // customer index (tenant, customer, occurred_at) per customer.
+    let latest = Expr::cust(
+        "(SELECT MAX(\"i\".\"occurred_at\") FROM \"interactions\" AS \"i\" \
+         WHERE \"i\".\"tenant_id\" = \"customers\".\"tenant_id\" \
+         AND \"i\".\"customer_id\" = \"customers\".\"id\")",
+    );
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
-        let rows: Vec<(String, Uuid, Option<Uuid>)> = customer::Entity::find()
+        let rows: Vec<(String, Uuid, Option<Uuid>, Option<i64>)> = customer::Entity::find()
             .select_only()
             .columns([C::ExternalId, C::Id, C::PersonaId])
+            .column_as(latest.clone(), "latest")
             .filter(C::TenantId.eq(tenant.uuid()))
             .filter(any_of(
                 txn,
@@ -403,10 +426,16 @@ async fn find_customers<'a>(
             .into_tuple()
             .all(txn)
             .await?;
-        found.extend(
-            rows.into_iter()
-                .map(|(external, id, persona)| (external, (id, persona))),
-        );
+        found.extend(rows.into_iter().map(|(external, id, persona, latest)| {
+            (
+                external,
+                KnownCustomer {
+                    id,
+                    persona,
+                    latest,
+                },
+            )
+        }));
     }
     Ok(found)
 }

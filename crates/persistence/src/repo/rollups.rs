@@ -540,34 +540,6 @@ impl crate::Store {
     }
 }
 
-/// The moment of each customer's latest interaction (in any journey), read
-/// before a batch is stored: it tells which new interactions arrive in order.
-pub(crate) async fn latest_activity(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    customers: &[Uuid],
-) -> Result<HashMap<Uuid, i64>, StoreError> {
-    let mut latest = HashMap::with_capacity(customers.len());
-    for chunk in customers.chunks(MAX_PARAMS / 2) {
-        let rows: Vec<(Uuid, Option<i64>)> = interaction::Entity::find()
-            .select_only()
-            .column(interaction::Column::CustomerId)
-            .column_as(interaction::Column::OccurredAt.max(), "latest")
-            .filter(interaction::Column::TenantId.eq(tenant.uuid()))
-            .filter(any_of(
-                conn,
-                interaction::Column::CustomerId,
-                chunk.iter().copied(),
-            ))
-            .group_by(interaction::Column::CustomerId)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        latest.extend(rows.into_iter().filter_map(|(c, at)| Some((c, at?))));
-    }
-    Ok(latest)
-}
-
 /// A stored interaction as funnel progress sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ProgressEvent {
@@ -615,9 +587,11 @@ pub(crate) async fn advance_progress(
     let mut late_customers: Vec<Uuid> = late.iter().map(|((_, c), _)| *c).collect();
     if !in_order.is_empty() {
         let shapes = JourneyShapes::load(conn, tenant, &journeys).await?;
+        // Customers without an earlier interaction have no progress yet.
         let customers: Vec<Uuid> = in_order
             .iter()
             .map(|((_, c), _)| *c)
+            .filter(|c| latest.contains_key(c))
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
