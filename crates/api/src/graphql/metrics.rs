@@ -13,8 +13,11 @@ use journeyd_domain::metrics::{
     self, DAY_US, DEFAULT_WINDOW_DAYS, REPEAT_WINDOW_DAYS, SeriesGroup, TimeRange,
 };
 use journeyd_domain::{self as domain, Scope, TenantId};
-use journeyd_persistence::{MetricShape, Store};
+use journeyd_persistence::{MetricShape, RangeTallies, Store};
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::OnceCell;
 
 /// The length of a series bucket.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -225,18 +228,106 @@ pub struct JourneySummary {
     pub nps: Option<f64>,
 }
 
+/// What is read once per request and shared by the metric fields that need
+/// it: a dashboard asks for several metrics of one journey and range in one
+/// request, and its fields run concurrently.
+#[derive(Default)]
+pub struct MetricsMemo {
+    cells: Mutex<HashMap<MemoKey, Arc<OnceCell<MemoValue>>>>,
+}
+
+/// A memo entry's value, of the type its key's `what` names.
+type MemoValue = Arc<dyn Any + Send + Sync>;
+
+/// What a memo entry holds and for which journey, range and persona.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct MemoKey {
+    what: &'static str,
+    journey: domain::JourneyId,
+    range: (i64, i64),
+    persona: Option<domain::PersonaId>,
+}
+
+impl MetricsMemo {
+    /// The value for `key`, loaded by the first field that asks for it.
+    async fn get<T, Fut>(
+        memo: Option<&Self>,
+        key: MemoKey,
+        load: impl FnOnce() -> Fut,
+    ) -> ApiResult<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        let Some(memo) = memo else {
+            return load().await.map(Arc::new);
+        };
+        let cell = memo
+            .cells
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone();
+        let value = cell
+            .get_or_try_init(|| async { load().await.map(|v| Arc::new(v) as MemoValue) })
+            .await?;
+        value.clone().downcast::<T>().map_err(|_| {
+            ApiError::internal(&format_args!("memo entry {} has another type", key.what))
+        })
+    }
+}
+
 /// Everything a metric query works with.
 struct Scope_<'a> {
     store: &'a Store,
+    memo: Option<&'a MetricsMemo>,
     tenant: TenantId,
     journey: domain::JourneyId,
     range: TimeRange,
     persona: Option<domain::PersonaId>,
-    shape: MetricShape,
-    phases: Vec<domain::Phase>,
+    shape: Arc<MetricShape>,
+    phases: Arc<Vec<domain::Phase>>,
 }
 
 impl Scope_<'_> {
+    fn key(&self, what: &'static str) -> MemoKey {
+        MemoKey {
+            what,
+            journey: self.journey,
+            range: (self.range.from_us, self.range.to_us),
+            persona: self.persona,
+        }
+    }
+
+    /// Per touchpoint, the tallies of the interactions in the range.
+    async fn tallies(&self) -> ApiResult<Arc<RangeTallies>> {
+        MetricsMemo::get(self.memo, self.key("tallies"), || async {
+            Ok(self
+                .store
+                .range_tallies(
+                    self.tenant,
+                    self.journey,
+                    &self.shape,
+                    self.range,
+                    self.persona,
+                )
+                .await?)
+        })
+        .await
+    }
+
+    /// The funnel chains of the customers who entered in the range.
+    async fn chains(&self) -> ApiResult<Arc<Vec<(domain::CustomerId, Vec<i64>)>>> {
+        MetricsMemo::get(self.memo, self.key("chains"), || async {
+            Ok(self
+                .store
+                .entering_chains(self.tenant, self.journey, self.range, self.persona)
+                .await?)
+        })
+        .await
+    }
+
     fn phase_id(&self, index: usize) -> ID {
         GlobalId::encode(NodeKind::Phase, self.shape.phases[index].uuid())
     }
@@ -278,14 +369,27 @@ async fn scope<'a>(
     let persona = persona_id
         .map(|p| ids::persona_id("personaId", p))
         .transpose()?;
-    store.journey(tenant, journey).await?;
-    if let Some(persona) = persona {
-        store.persona(tenant, persona).await?;
-    }
-    let shape = store.metric_shape(tenant, journey).await?;
-    let phases = store.phases_of_journeys(tenant, &[journey]).await?;
+    let memo = ctx.data_opt::<MetricsMemo>();
+    let key = MemoKey {
+        what: "shape",
+        journey,
+        range: (0, 0),
+        persona,
+    };
+    let found = MetricsMemo::get(memo, key, || async {
+        store.journey(tenant, journey).await?;
+        if let Some(persona) = persona {
+            store.persona(tenant, persona).await?;
+        }
+        let shape = store.metric_shape(tenant, journey).await?;
+        let phases = store.phases_of_journeys(tenant, &[journey]).await?;
+        Ok((Arc::new(shape), Arc::new(phases)))
+    })
+    .await?;
+    let (shape, phases) = (found.0.clone(), found.1.clone());
     Ok(Scope_ {
         store,
+        memo,
         tenant,
         journey,
         range,
@@ -330,10 +434,7 @@ impl MetricsQuery {
             ));
         }
         let s = scope(ctx, &journey_id, from, to, persona_id.as_ref()).await?;
-        let chains = s
-            .store
-            .entering_chains(s.tenant, s.journey, s.range, s.persona)
-            .await?;
+        let chains = s.chains().await?;
         let steps = metrics::funnel_steps(
             chains.iter().map(|(_, c)| c.as_slice()),
             s.shape.shape.phases,
@@ -370,10 +471,7 @@ impl MetricsQuery {
         #[graphql(desc = "Only customers of this persona.")] persona_id: Option<ID>,
     ) -> ApiResult<Vec<PhaseEmotion>> {
         let s = scope(ctx, &journey_id, from, to, persona_id.as_ref()).await?;
-        let tallies = s
-            .store
-            .range_tallies(s.tenant, s.journey, &s.shape, s.range, s.persona)
-            .await?;
+        let tallies = s.tallies().await?;
         let touchpoints: HashMap<domain::TouchpointId, domain::Touchpoint> = s
             .store
             .touchpoints_of_journeys(s.tenant, &[s.journey])
@@ -442,10 +540,7 @@ impl MetricsQuery {
         #[graphql(desc = "Only customers of this persona.")] persona_id: Option<ID>,
     ) -> ApiResult<Vec<ChannelMixRow>> {
         let s = scope(ctx, &journey_id, from, to, persona_id.as_ref()).await?;
-        let tallies = s
-            .store
-            .range_tallies(s.tenant, s.journey, &s.shape, s.range, s.persona)
-            .await?;
+        let tallies = s.tallies().await?;
         let channels = s.channels().await?;
         Ok(
             metrics::channel_mix(&s.shape.shape, &tallies.per_touchpoint)
@@ -535,14 +630,10 @@ impl MetricsQuery {
             }
         }
         let mut entries: BTreeMap<(usize, Option<usize>), u64> = BTreeMap::new();
-        for (customer, chain) in s
-            .store
-            .entering_chains(s.tenant, s.journey, s.range, s.persona)
-            .await?
-        {
+        for (customer, chain) in s.chains().await?.iter() {
             let t1 = chain[0];
             let tp = entering_touchpoint
-                .get(&(customer, t1))
+                .get(&(*customer, t1))
                 .copied()
                 .unwrap_or(0);
             if let Some(bucket) = buckets.index_of(t1) {
@@ -647,28 +738,16 @@ impl MetricsQuery {
         #[graphql(desc = "Only customers of this persona.")] persona_id: Option<ID>,
     ) -> ApiResult<JourneySummary> {
         let s = scope(ctx, &journey_id, from, to, persona_id.as_ref()).await?;
-        let tallies = s
-            .store
-            .range_tallies(s.tenant, s.journey, &s.shape, s.range, s.persona)
-            .await?;
+        let tallies = s.tallies().await?;
         let mut total = metrics::Tally::default();
         for t in &tallies.per_touchpoint {
             total.merge(t);
         }
-        let events = s
+        let (customers, bounced) = s
             .store
-            .metric_events(s.tenant, s.journey, &s.shape, s.range, s.persona)
+            .range_customers(s.tenant, s.journey, s.range, s.persona)
             .await?;
-        let mut per_customer: HashMap<domain::CustomerId, u64> = HashMap::new();
-        for e in &events {
-            *per_customer.entry(e.customer).or_default() += 1;
-        }
-        let customers = per_customer.len() as u64;
-        let bounced = per_customer.values().filter(|n| **n == 1).count() as u64;
-        let chains = s
-            .store
-            .entering_chains(s.tenant, s.journey, s.range, s.persona)
-            .await?;
+        let chains = s.chains().await?;
         let phases = s.shape.shape.phases;
         let completions = chains
             .iter()

@@ -16,6 +16,7 @@ mod types;
 pub use context::RequestData;
 pub use ids::{GlobalId, NodeKind};
 pub use loaders::Loaders;
+pub use metrics::MetricsMemo;
 pub use mutation::ingest::{
     CustomerInput, InteractionInput, MoneyInput, validate_customer, validate_interaction,
 };

@@ -22,7 +22,7 @@ use crate::error::REQUEST_ID;
 use crate::graphql::limits::{
     LIMIT_EXCEEDED, check_document, check_nesting, coded_error, operation_type, selected_operation,
 };
-use crate::graphql::{Limits, Loaders, RequestData};
+use crate::graphql::{Limits, Loaders, MetricsMemo, RequestData};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Request, Response, ServerError, Value};
@@ -706,7 +706,9 @@ async fn run_one(
         session: session.clone(),
     });
     if let Ok(session) = session {
-        request = request.data(Loaders::new(state.store.clone(), session.tenant));
+        request = request
+            .data(Loaders::new(state.store.clone(), session.tenant))
+            .data(MetricsMemo::default());
     }
     let response = state.schema.execute(request).await;
     if let (Some(key), Some(epoch)) = (cache, epoch)

@@ -10,7 +10,8 @@ use journeyd_domain::metrics::{JourneyShape, ShapeTouchpoint, Tally, TimeRange};
 use journeyd_domain::*;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -350,6 +351,48 @@ impl Store {
                 },
             )
             .collect())
+    }
+
+    /// How many customers (of `persona`) have interactions in `range`, and
+    /// how many of them exactly one: counted by the database, so only the
+    /// two numbers travel.
+    pub async fn range_customers(
+        &self,
+        tenant: TenantId,
+        journey: JourneyId,
+        range: TimeRange,
+        persona: Option<PersonaId>,
+    ) -> Result<(u64, u64), StoreError> {
+        use interaction::Column as I;
+        let per_customer = Query::select()
+            .column(I::CustomerId)
+            .expr_as(Expr::cust("COUNT(*)"), "n")
+            .from(interaction::Entity)
+            .and_where(I::TenantId.eq(tenant.uuid()))
+            .and_where(I::JourneyId.eq(journey.uuid()))
+            .and_where(I::OccurredAt.gte(range.from_us))
+            .and_where(I::OccurredAt.lt(range.to_us))
+            .cond_where(of_persona(tenant, I::CustomerId, persona))
+            .group_by_col(I::CustomerId)
+            .to_owned();
+        let counts = Query::select()
+            .expr(Expr::cust("CAST(COUNT(*) AS BIGINT)"))
+            .expr(Expr::cust(
+                "CAST(COALESCE(SUM(CASE WHEN \"n\" = 1 THEN 1 ELSE 0 END), 0) AS BIGINT)",
+            ))
+            .from_subquery(per_customer, "per_customer")
+            .to_owned();
+        let conn = self.metrics_conn();
+        let row = conn
+            .query_one(&counts)
+            .await?
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound("customer counts".into()))?;
+        let customers: i64 = row.try_get_by_index(0)?;
+        let bounced: i64 = row.try_get_by_index(1)?;
+        Ok((
+            u64::try_from(customers).unwrap_or(0),
+            u64::try_from(bounced).unwrap_or(0),
+        ))
     }
 
     /// The funnel chains of the customers who entered in `range` (t1 in
