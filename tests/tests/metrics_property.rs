@@ -255,9 +255,19 @@ fn same_figures(row: &Value, f: &EmotionFigures, what: &str) {
 
 async fn check(app: &TestApp, world: &World, loaded: &Loaded, rng: &mut StdRng) {
     let bi = app.token(TENANT, "metrics:read");
-    // A range with partial days at both ends (or within one day).
-    let from = base_us() + rng.random_range(-5..40) * DAY + rng.random_range(0..DAY);
-    let to = from + rng.random_range(1..60) * (DAY / 4) + rng.random_range(0..DAY);
+    // Half the ranges have partial days at both ends (or lie within one
+    // day); the others are whole UTC days, which the summary answers from
+    // its rollup alone.
+    let (from, to) = if rng.random_bool(0.5) {
+        let from = base_us() + rng.random_range(-5..40) * DAY + rng.random_range(0..DAY);
+        (
+            from,
+            from + rng.random_range(1..60) * (DAY / 4) + rng.random_range(0..DAY),
+        )
+    } else {
+        let from = base_us().div_euclid(DAY) * DAY + rng.random_range(-5..40) * DAY;
+        (from, from + rng.random_range(1..30) * DAY)
+    };
     let persona = rng
         .random_bool(0.4)
         .then(|| rng.random_range(0..world.personas));

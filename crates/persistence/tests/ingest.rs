@@ -118,7 +118,43 @@ on_both_databases!(setup =>
     concurrent_overlapping_writers_store_each_event_once,
     random_batches_keep_rollups_equal_to_a_rebuild,
     forgetting_a_customer_leaves_no_trace,
+    moving_a_touchpoint_to_another_phase_moves_the_funnel,
 );
+
+async fn moving_a_touchpoint_to_another_phase_moves_the_funnel(f: Fixture) {
+    let batch: Vec<NewInteraction> = (0..40)
+        .map(|i| {
+            event(
+                &format!("e{i}"),
+                &format!("c{}", i % 5),
+                f.touchpoints[(i % 8) as usize],
+                i * 60,
+                None,
+            )
+        })
+        .collect();
+    record(&f, batch).await;
+    let before = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    // The first phase's first touchpoint moves to the last phase, by id and
+    // then back by key (the upsert).
+    let moved = f
+        .store
+        .touchpoint(f.tenant, f.touchpoints[0])
+        .await
+        .unwrap();
+    let last = f
+        .store
+        .touchpoint(f.tenant, f.touchpoints[7])
+        .await
+        .unwrap();
+    f.store
+        .move_touchpoint(f.tenant, moved.id, Some(last.phase_id), None)
+        .await
+        .unwrap();
+    let after = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    assert_ne!(after.progress, before.progress, "the chains changed");
+    assert_rollups_match_rebuild(&f).await;
+}
 
 async fn the_same_batch_twice_stores_nothing_new(f: Fixture) {
     let batch: Vec<NewInteraction> = (0..20)

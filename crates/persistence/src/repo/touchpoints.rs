@@ -149,9 +149,9 @@ impl Store {
             },
             Some(row) => {
                 let mut touchpoint = convert::touchpoint(row)?;
-                if touchpoint.phase_id != new.phase_id {
+                let changes_phase = touchpoint.phase_id != new.phase_id;
+                if changes_phase {
                     relocate(&txn, tenant, &mut touchpoint, new.phase_id, None).await?;
-                    refresh_journey_progress(&txn, tenant, journey.uuid()).await?;
                 }
                 if touchpoint.channel_id != new.channel_id {
                     require_channel(&txn, tenant, new.channel_id).await?;
@@ -172,6 +172,9 @@ impl Store {
                 touchpoint::Entity::update(touchpoint_row(tenant, &touchpoint))
                     .exec(&txn)
                     .await?;
+                if changes_phase {
+                    refresh_journey_progress(&txn, tenant, journey.uuid()).await?;
+                }
                 touch_journey(&txn, tenant, journey.uuid()).await?;
                 TouchpointUpsert {
                     touchpoint,
@@ -311,13 +314,14 @@ impl Store {
         let target = phase.unwrap_or(touchpoint.phase_id);
         let changes_phase = target != touchpoint.phase_id;
         relocate(&txn, tenant, &mut touchpoint, target, position).await?;
-        if changes_phase {
-            refresh_journey_progress(&txn, tenant, touchpoint.journey_id.uuid()).await?;
-        }
         touchpoint.updated_at = now();
         touchpoint::Entity::update(touchpoint_row(tenant, &touchpoint))
             .exec(&txn)
             .await?;
+        if changes_phase {
+            // After the row is written: the chains read the touchpoint's new phase.
+            refresh_journey_progress(&txn, tenant, touchpoint.journey_id.uuid()).await?;
+        }
         touch_journey(&txn, tenant, touchpoint.journey_id.uuid()).await?;
         txn.commit().await?;
         Ok(touchpoint)
