@@ -12,7 +12,8 @@ use crate::{Store, StoreError};
 use journeyd_domain::*;
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Value,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
@@ -410,7 +411,7 @@ async fn find_customers<'a>(
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
-        let rows: Vec<(String, Uuid, Option<Uuid>, Option<i64>)> = customer::Entity::find()
+        let mut select = customer::Entity::find()
             .select_only()
             .columns([C::ExternalId, C::Id, C::PersonaId])
             .column_as(latest.clone(), "latest")
@@ -419,13 +420,16 @@ async fn find_customers<'a>(
                 txn,
                 C::ExternalId,
                 chunk.iter().map(|s| s.to_string()),
-            ))
-            // Locked in id order (see `ensure_customers`).
-            .order_by_asc(C::Id)
-            .lock_exclusive()
-            .into_tuple()
-            .all(txn)
-            .await?;
+            ));
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // Locked in id order (see `ensure_customers`). SQLite needs no
+            // locks, and there the order can make the planner walk every
+            // customer of the tenant by id instead of probing the
+            // external-id index (EXPLAIN QUERY PLAN, SQLite 3.40).
+            select = select.order_by_asc(C::Id).lock_exclusive();
+        }
+        let rows: Vec<(String, Uuid, Option<Uuid>, Option<i64>)> =
+            select.into_tuple().all(txn).await?;
         found.extend(rows.into_iter().map(|(external, id, persona, latest)| {
             (
                 external,
