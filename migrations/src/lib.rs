@@ -12,6 +12,7 @@ pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
 mod m20261124_000001_journey_map;
 mod m20261125_000002_interactions;
 mod m20261126_000003_map_epoch;
+mod m20261127_000004_metrics_index;
 
 /// Runs journeyd's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_journey_map::Migration),
             Box::new(m20261125_000002_interactions::Migration),
             Box::new(m20261126_000003_map_epoch::Migration),
+            Box::new(m20261127_000004_metrics_index::Migration),
         ]
     }
 }
