@@ -14,7 +14,7 @@ struct Fixture {
     tenant: TenantId,
     touchpoints: Vec<TouchpointId>,
     personas: Vec<PersonaId>,
-    _db: TestDatabase,
+    db: TestDatabase,
 }
 
 fn name(text: &str) -> Name {
@@ -53,7 +53,7 @@ async fn setup(backend: TestBackend) -> Option<Fixture> {
         tenant,
         touchpoints,
         personas,
-        _db: db,
+        db,
     })
 }
 
@@ -119,7 +119,27 @@ on_both_databases!(setup =>
     random_batches_keep_rollups_equal_to_a_rebuild,
     forgetting_a_customer_leaves_no_trace,
     moving_a_touchpoint_to_another_phase_moves_the_funnel,
+    ingest_waits_for_a_journey_held_by_a_structure_change,
 );
+
+async fn ingest_waits_for_a_journey_held_by_a_structure_change(f: Fixture) {
+    let f = std::sync::Arc::new(f);
+    // A structure change holds its journey (PostgreSQL: row lock on the
+    // journey; here the whole table, which the row lock needs to pass).
+    let block = f.db.block_writes("journeys").await;
+    let writer = {
+        let f = f.clone();
+        tokio::spawn(
+            async move { record(&f, vec![event("e1", "c1", f.touchpoints[0], 1, None)]).await },
+        )
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!writer.is_finished(), "the call waits for the journey");
+    drop(block);
+    let outcomes = writer.await.unwrap();
+    assert_eq!(outcomes, [ItemOutcome::Accepted]);
+    assert_rollups_match_rebuild(&f).await;
+}
 
 async fn moving_a_touchpoint_to_another_phase_moves_the_funnel(f: Fixture) {
     let batch: Vec<NewInteraction> = (0..40)

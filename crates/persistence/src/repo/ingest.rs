@@ -7,10 +7,10 @@ use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
 };
 use super::{any_of, now};
-use crate::entity::{customer, interaction, touchpoint};
+use crate::entity::{customer, interaction, journey, touchpoint};
 use crate::{Store, StoreError};
 use journeyd_domain::*;
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{LockType, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Value,
@@ -74,6 +74,24 @@ async fn record(
 ) -> Result<(), StoreError> {
     let t = tenant.uuid();
     let resolved = resolve_touchpoints(txn, tenant, valid, outcomes).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Structure changes (phases, touchpoint moves) lock their journey
+        // and recompute its funnel progress from the stored interactions.
+        // Holding the batch's journeys in key-share mode makes such a change
+        // wait for this call, and this call for it, so the progress this
+        // call derives from the journey's phases is never left stale.
+        let journeys: BTreeSet<Uuid> = resolved.iter().map(|r| r.journey).collect();
+        journey::Entity::find()
+            .select_only()
+            .column(journey::Column::Id)
+            .filter(journey::Column::TenantId.eq(t))
+            .filter(any_of(txn, journey::Column::Id, journeys))
+            .order_by_asc(journey::Column::Id)
+            .lock(LockType::KeyShare)
+            .into_tuple::<Uuid>()
+            .all(txn)
+            .await?;
+    }
 
     // The same external id twice in one call: the first one counts.
     let mut first_seen: HashMap<String, i64> = HashMap::new();
