@@ -3,7 +3,8 @@
 //! for the partial days at the range's edges), the funnel chains of the
 //! customers who entered, and raw interactions where a metric needs them.
 
-use super::rollups::DAY_US;
+use super::rollups::{COUNTERS, DAY_US};
+use crate::StatsCounters;
 use crate::entity::{customer, interaction, interaction_stat, journey_progress, phase, touchpoint};
 use crate::{Store, StoreError};
 use journeyd_domain::metrics::{JourneyShape, ShapeTouchpoint, Tally, TimeRange};
@@ -71,23 +72,21 @@ type EventRow = (
     Option<String>,
 );
 
-#[derive(Debug, FromQueryResult)]
+/// A touchpoint's stats summed over a range, per currency.
 struct StatsSum {
     touchpoint_id: Uuid,
     currency: String,
-    interactions: i64,
-    sentiment_n: i64,
-    sentiment_sum: i64,
-    sentiment_pos: i64,
-    sentiment_neu: i64,
-    sentiment_neg: i64,
-    rating_n: i64,
-    rating_sum: i64,
-    rating_top: i64,
-    nps_n: i64,
-    nps_promoters: i64,
-    nps_detractors: i64,
-    value_sum: i64,
+    counters: StatsCounters,
+}
+
+impl FromQueryResult for StatsSum {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            touchpoint_id: row.try_get(pre, "touchpoint_id")?,
+            currency: row.try_get(pre, "currency")?,
+            counters: StatsCounters::from_query(row)?,
+        })
+    }
 }
 
 /// Per touchpoint, the tallies of interactions in a range; and the value
@@ -223,21 +222,7 @@ impl Store {
                 .select_only()
                 .column(S::TouchpointId)
                 .column(S::Currency);
-            for (name, column) in [
-                ("interactions", S::Interactions),
-                ("sentiment_n", S::SentimentN),
-                ("sentiment_sum", S::SentimentSum),
-                ("sentiment_pos", S::SentimentPos),
-                ("sentiment_neu", S::SentimentNeu),
-                ("sentiment_neg", S::SentimentNeg),
-                ("rating_n", S::RatingN),
-                ("rating_sum", S::RatingSum),
-                ("rating_top", S::RatingTop),
-                ("nps_n", S::NpsN),
-                ("nps_promoters", S::NpsPromoters),
-                ("nps_detractors", S::NpsDetractors),
-                ("value_sum", S::ValueSum),
-            ] {
+            for (name, column) in COUNTERS {
                 select = select.column_as(sum(column).cast_as("BIGINT"), name);
             }
             select = select
@@ -258,22 +243,9 @@ impl Store {
                 let Some(&i) = index.get(&row.touchpoint_id) else {
                     continue;
                 };
-                tallies.per_touchpoint[i].merge(&Tally {
-                    interactions: row.interactions,
-                    sentiment_n: row.sentiment_n,
-                    sentiment_sum: row.sentiment_sum,
-                    sentiment_pos: row.sentiment_pos,
-                    sentiment_neu: row.sentiment_neu,
-                    sentiment_neg: row.sentiment_neg,
-                    rating_n: row.rating_n,
-                    rating_sum: row.rating_sum,
-                    rating_top: row.rating_top,
-                    nps_n: row.nps_n,
-                    nps_promoters: row.nps_promoters,
-                    nps_detractors: row.nps_detractors,
-                });
+                tallies.per_touchpoint[i].merge(&row.counters.tally);
                 if !row.currency.is_empty() {
-                    *tallies.value.entry(row.currency).or_default() += row.value_sum;
+                    *tallies.value.entry(row.currency).or_default() += row.counters.value_sum;
                 }
             }
             vec![

@@ -94,24 +94,74 @@ impl StatsCounters {
         ]
     }
 
-    pub(crate) fn of_row(row: &interaction_stat::Model) -> Self {
+    /// The counters from their values in `COUNTERS` order (the inverse of
+    /// `values`).
+    fn from_values(v: [i64; 13]) -> Self {
         Self {
             tally: Tally {
-                interactions: row.interactions,
-                sentiment_n: row.sentiment_n,
-                sentiment_sum: row.sentiment_sum,
-                sentiment_pos: row.sentiment_pos,
-                sentiment_neu: row.sentiment_neu,
-                sentiment_neg: row.sentiment_neg,
-                rating_n: row.rating_n,
-                rating_sum: row.rating_sum,
-                rating_top: row.rating_top,
-                nps_n: row.nps_n,
-                nps_promoters: row.nps_promoters,
-                nps_detractors: row.nps_detractors,
+                interactions: v[0],
+                sentiment_n: v[1],
+                sentiment_sum: v[2],
+                sentiment_pos: v[3],
+                sentiment_neu: v[4],
+                sentiment_neg: v[5],
+                rating_n: v[6],
+                rating_sum: v[7],
+                rating_top: v[8],
+                nps_n: v[9],
+                nps_promoters: v[10],
+                nps_detractors: v[11],
             },
-            value_sum: row.value_sum,
+            value_sum: v[12],
         }
+    }
+
+    /// The counters of a result row with one column per name of `COUNTERS`
+    /// (a stats row, or sums of stats rows under the same names).
+    pub(crate) fn from_query(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let mut values = [0i64; 13];
+        for (value, (name, _)) in values.iter_mut().zip(COUNTERS) {
+            *value = row.try_get("", name)?;
+        }
+        Ok(Self::from_values(values))
+    }
+}
+
+/// The counter columns of `interaction_stats`, in `StatsCounters::values` order.
+pub(crate) const COUNTERS: [(&str, interaction_stat::Column); 13] = [
+    ("interactions", interaction_stat::Column::Interactions),
+    ("sentiment_n", interaction_stat::Column::SentimentN),
+    ("sentiment_sum", interaction_stat::Column::SentimentSum),
+    ("sentiment_pos", interaction_stat::Column::SentimentPos),
+    ("sentiment_neu", interaction_stat::Column::SentimentNeu),
+    ("sentiment_neg", interaction_stat::Column::SentimentNeg),
+    ("rating_n", interaction_stat::Column::RatingN),
+    ("rating_sum", interaction_stat::Column::RatingSum),
+    ("rating_top", interaction_stat::Column::RatingTop),
+    ("nps_n", interaction_stat::Column::NpsN),
+    ("nps_promoters", interaction_stat::Column::NpsPromoters),
+    ("nps_detractors", interaction_stat::Column::NpsDetractors),
+    ("value_sum", interaction_stat::Column::ValueSum),
+];
+
+/// One stored stats row, read by column name.
+struct StatsRow {
+    key: StatsKey,
+    counters: StatsCounters,
+}
+
+impl sea_orm::FromQueryResult for StatsRow {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            key: StatsKey {
+                journey: row.try_get(pre, "journey_id")?,
+                day: row.try_get(pre, "day")?,
+                touchpoint: row.try_get(pre, "touchpoint_id")?,
+                persona_key: row.try_get(pre, "persona_key")?,
+                currency: row.try_get(pre, "currency")?,
+            },
+            counters: StatsCounters::from_query(row)?,
+        })
     }
 }
 
@@ -175,28 +225,16 @@ impl StatsDelta {
         if rows.is_empty() {
             return Ok(());
         }
-        const COLUMNS: [(&str, Kind); 19] = [
+        let mut columns: Vec<(&str, Kind)> = vec![
             ("tenant_id", Kind::Uuid),
             ("journey_id", Kind::Uuid),
             ("day", Kind::Int),
             ("touchpoint_id", Kind::Uuid),
             ("persona_key", Kind::Uuid),
             ("currency", Kind::Text),
-            ("interactions", Kind::BigInt),
-            ("sentiment_n", Kind::BigInt),
-            ("sentiment_sum", Kind::BigInt),
-            ("sentiment_pos", Kind::BigInt),
-            ("sentiment_neu", Kind::BigInt),
-            ("sentiment_neg", Kind::BigInt),
-            ("rating_n", Kind::BigInt),
-            ("rating_sum", Kind::BigInt),
-            ("rating_top", Kind::BigInt),
-            ("nps_n", Kind::BigInt),
-            ("nps_promoters", Kind::BigInt),
-            ("nps_detractors", Kind::BigInt),
-            ("value_sum", Kind::BigInt),
         ];
-        let updates = COLUMNS[6..]
+        columns.extend(COUNTERS.iter().map(|(name, _)| (*name, Kind::BigInt)));
+        let updates = COUNTERS
             .iter()
             .map(|(name, _)| {
                 format!("\"{name}\" = \"interaction_stats\".\"{name}\" + excluded.\"{name}\"")
@@ -222,7 +260,7 @@ impl StatsDelta {
             })
             .collect();
         for chunk in cells.chunks(10_000) {
-            bulk::insert(conn, "interaction_stats", &COLUMNS, chunk, &upsert).await?;
+            bulk::insert(conn, "interaction_stats", &columns, chunk, &upsert).await?;
         }
         if self.removes {
             let journeys: HashSet<Uuid> = rows.iter().map(|(k, _)| k.journey).collect();
@@ -500,21 +538,11 @@ impl crate::Store {
         let conn = self.db.conn();
         let mut stats: Vec<(StatsKey, StatsCounters)> = interaction_stat::Entity::find()
             .filter(interaction_stat::Column::TenantId.eq(t))
+            .into_model::<StatsRow>()
             .all(conn)
             .await?
-            .iter()
-            .map(|row| {
-                (
-                    StatsKey {
-                        journey: row.journey_id,
-                        day: row.day,
-                        touchpoint: row.touchpoint_id,
-                        persona_key: row.persona_key,
-                        currency: row.currency.clone(),
-                    },
-                    StatsCounters::of_row(row),
-                )
-            })
+            .into_iter()
+            .map(|row| (row.key, row.counters))
             .collect();
         stats.sort_by(|a, b| a.0.cmp(&b.0));
         let progress = journey_progress::Entity::find()
