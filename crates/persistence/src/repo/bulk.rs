@@ -16,7 +16,6 @@ use uuid::Uuid;
 pub(crate) enum Kind {
     Uuid,
     Text,
-    SmallInt,
     Int,
     BigInt,
 }
@@ -26,7 +25,6 @@ impl Kind {
         match self {
             Kind::Uuid => "uuid[]",
             Kind::Text => "text[]",
-            Kind::SmallInt => "int2[]",
             Kind::Int => "int4[]",
             Kind::BigInt => "int8[]",
         }
@@ -131,16 +129,12 @@ fn column_array<'a>(kind: Kind, cells: impl Iterator<Item = &'a Cell>) -> Value 
                 })
                 .collect(),
         ),
-        Kind::SmallInt | Kind::Int | Kind::BigInt => {
+        Kind::Int | Kind::BigInt => {
             let int = |c: &Cell| match c {
                 Cell::Int(i) => *i,
                 _ => 0,
             };
             match kind {
-                Kind::SmallInt => (
-                    ArrayType::SmallInt,
-                    cells.map(|c| Value::from(int(c) as i16)).collect(),
-                ),
                 Kind::Int => (
                     ArrayType::Int,
                     cells.map(|c| Value::from(int(c) as i32)).collect(),

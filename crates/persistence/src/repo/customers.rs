@@ -6,7 +6,7 @@ use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, Replace, StatsDelta, recompute_progress,
 };
 use super::{any_of, now, tenant_and_in};
-use crate::entity::{customer, interaction, journey_progress, persona};
+use crate::entity::{customer, interaction, journey_chain, persona};
 use crate::error::FoundExt;
 use crate::page::{KeysetOrder, SortKey, finish};
 use crate::{Page, PageRequest, Store, StoreError, convert};
@@ -470,9 +470,12 @@ impl Store {
             delta.add(&Contribution::of(interaction, persona), -1);
         }
         delta.apply(&txn, tenant).await?;
-        journey_progress::Entity::delete_many()
-            .filter(journey_progress::Column::TenantId.eq(t))
-            .filter(journey_progress::Column::CustomerId.eq(row.id))
+        // By the customer's journeys too, so the primary key finds the rows.
+        let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
+        journey_chain::Entity::delete_many()
+            .filter(journey_chain::Column::TenantId.eq(t))
+            .filter(journey_chain::Column::JourneyId.is_in(journeys))
+            .filter(journey_chain::Column::CustomerId.eq(row.id))
             .exec(&txn)
             .await?;
         interaction::Entity::delete_many()

@@ -3,9 +3,9 @@
 //! for the partial days at the range's edges), the funnel chains of the
 //! customers who entered, and raw interactions where a metric needs them.
 
-use super::rollups::{COUNTERS, DAY_US};
+use super::rollups::{COUNTERS, DAY_US, decode_chain};
 use crate::StatsCounters;
-use crate::entity::{customer, interaction, interaction_stat, journey_progress, phase, touchpoint};
+use crate::entity::{customer, interaction, interaction_stat, journey_chain, phase, touchpoint};
 use crate::{Store, StoreError};
 use journeyd_domain::metrics::{JourneyShape, ShapeTouchpoint, Tally, TimeRange};
 use journeyd_domain::*;
@@ -376,10 +376,10 @@ impl Store {
         range: TimeRange,
         persona: Option<PersonaId>,
     ) -> Result<Vec<(CustomerId, Vec<i64>)>, StoreError> {
-        use journey_progress::Column as P;
-        let rows: Vec<(Uuid, i16, i64)> = journey_progress::Entity::find()
+        use journey_chain::Column as P;
+        let rows: Vec<(Uuid, String)> = journey_chain::Entity::find()
             .select_only()
-            .columns([P::CustomerId, P::Step, P::ReachedAt])
+            .columns([P::CustomerId, P::Chain])
             .filter(P::TenantId.eq(tenant.uuid()))
             .filter(P::JourneyId.eq(journey.uuid()))
             .filter(P::StartedAt.gte(range.from_us))
@@ -388,20 +388,12 @@ impl Store {
             .into_tuple()
             .all(self.metrics_conn())
             .await?;
-        let mut chains: BTreeMap<Uuid, Vec<(i16, i64)>> = BTreeMap::new();
-        for (customer, step, reached) in rows {
-            chains.entry(customer).or_default().push((step, reached));
-        }
-        Ok(chains
+        let mut chains = rows
             .into_iter()
-            .map(|(customer, mut steps)| {
-                steps.sort_unstable();
-                (
-                    CustomerId::from_uuid(customer),
-                    steps.into_iter().map(|(_, at)| at).collect(),
-                )
-            })
-            .collect())
+            .map(|(customer, chain)| Ok((CustomerId::from_uuid(customer), decode_chain(&chain)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        chains.sort_unstable_by_key(|(customer, _)| *customer);
+        Ok(chains)
     }
 
     /// Per customer (of `persona`), the times of their interactions at

@@ -3,13 +3,14 @@
 //!
 //! - `interaction_stats`: per journey, UTC day, touchpoint, persona and
 //!   currency, the counts and sums every metric is made of;
-//! - `journey_progress`: per journey and customer, the funnel chain (when the
-//!   customer reached each phase, see `journeyd_domain::funnel`).
+//! - `journey_chains`: per journey and customer, the funnel chain (when the
+//!   customer reached each phase, see `journeyd_domain::funnel`), one row
+//!   that grows in place.
 
 use super::any_of;
 use super::bulk::{self, Cell, Kind};
 use crate::StoreError;
-use crate::entity::{interaction, interaction_stat, journey_progress, phase, touchpoint};
+use crate::entity::{interaction, interaction_stat, journey_chain, phase, touchpoint};
 use journeyd_domain::metrics::Tally;
 use journeyd_domain::{TenantId, funnel};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -384,16 +385,16 @@ pub(crate) async fn recompute_progress(
     }
     if replace == Replace::Existing {
         for chunk in customers.chunks(MAX_PARAMS / 2) {
-            journey_progress::Entity::delete_many()
-                .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
+            journey_chain::Entity::delete_many()
+                .filter(journey_chain::Column::TenantId.eq(tenant.uuid()))
                 .filter(any_of(
                     conn,
-                    journey_progress::Column::JourneyId,
+                    journey_chain::Column::JourneyId,
                     journeys.iter().copied(),
                 ))
                 .filter(any_of(
                     conn,
-                    journey_progress::Column::CustomerId,
+                    journey_chain::Column::CustomerId,
                     chunk.iter().copied(),
                 ))
                 .exec(conn)
@@ -404,18 +405,11 @@ pub(crate) async fn recompute_progress(
     for ((journey, customer), events) in &histories {
         let phases = shapes.phase_counts.get(journey).copied().unwrap_or(0);
         let chain = funnel::chain(events, phases);
-        let Some(&started) = chain.first() else {
-            continue;
-        };
-        for (step, &reached) in chain.iter().enumerate() {
-            let previous = if step == 0 { started } else { chain[step - 1] };
-            rows.push(progress_row(
-                tenant, *journey, *customer, step, reached, started, previous,
-            ));
+        if let Some(row) = chain_row(tenant, *journey, *customer, &chain) {
+            rows.push(row);
         }
     }
-    insert_progress(conn, rows).await?;
-    Ok(())
+    write_chains(conn, rows).await
 }
 
 /// How many stats rows a journey (or some of its touchpoints) has: zero
@@ -456,8 +450,8 @@ pub struct RebuildReport {
 pub struct RollupSnapshot {
     /// Every stats row.
     pub stats: Vec<(StatsKey, StatsCounters)>,
-    /// Every progress row: journey, customer, step, reached, started, previous.
-    pub progress: Vec<(Uuid, Uuid, i16, i64, i64, i64)>,
+    /// Every funnel chain: journey, customer, started, and t1..tk.
+    pub progress: Vec<(Uuid, Uuid, i64, Vec<i64>)>,
 }
 
 impl crate::Store {
@@ -471,8 +465,8 @@ impl crate::Store {
             .filter(interaction_stat::Column::TenantId.eq(t))
             .exec(&txn)
             .await?;
-        journey_progress::Entity::delete_many()
-            .filter(journey_progress::Column::TenantId.eq(t))
+        journey_chain::Entity::delete_many()
+            .filter(journey_chain::Column::TenantId.eq(t))
             .exec(&txn)
             .await?;
         let personas: HashMap<Uuid, Option<Uuid>> = customer::Entity::find()
@@ -545,25 +539,22 @@ impl crate::Store {
             .map(|row| (row.key, row.counters))
             .collect();
         stats.sort_by(|a, b| a.0.cmp(&b.0));
-        let progress = journey_progress::Entity::find()
-            .filter(journey_progress::Column::TenantId.eq(t))
-            .order_by_asc(journey_progress::Column::JourneyId)
-            .order_by_asc(journey_progress::Column::CustomerId)
-            .order_by_asc(journey_progress::Column::Step)
+        let progress = journey_chain::Entity::find()
+            .filter(journey_chain::Column::TenantId.eq(t))
+            .order_by_asc(journey_chain::Column::JourneyId)
+            .order_by_asc(journey_chain::Column::CustomerId)
             .all(conn)
             .await?
             .into_iter()
             .map(|r| {
-                (
+                Ok((
                     r.journey_id,
                     r.customer_id,
-                    r.step,
-                    r.reached_at,
                     r.started_at,
-                    r.previous_at,
-                )
+                    decode_chain(&r.chain)?,
+                ))
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         Ok(RollupSnapshot { stats, progress })
     }
 }
@@ -623,42 +614,40 @@ pub(crate) async fn advance_progress(
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut stored: HashMap<(Uuid, Uuid), Vec<(i16, i64)>> = HashMap::new();
+        let mut stored: HashMap<(Uuid, Uuid), Vec<i64>> = HashMap::new();
         // One journey at a time, so the primary key (tenant, journey,
-        // customer, step) answers with one probe per customer.
+        // customer) answers with one probe per customer.
         for journey in &journeys {
             for chunk in customers.chunks(MAX_PARAMS / 2) {
-                let rows: Vec<(Uuid, i16, i64)> = journey_progress::Entity::find()
+                let rows: Vec<(Uuid, String)> = journey_chain::Entity::find()
                     .select_only()
                     .columns([
-                        journey_progress::Column::CustomerId,
-                        journey_progress::Column::Step,
-                        journey_progress::Column::ReachedAt,
+                        journey_chain::Column::CustomerId,
+                        journey_chain::Column::Chain,
                     ])
-                    .filter(journey_progress::Column::TenantId.eq(tenant.uuid()))
-                    .filter(journey_progress::Column::JourneyId.eq(*journey))
+                    .filter(journey_chain::Column::TenantId.eq(tenant.uuid()))
+                    .filter(journey_chain::Column::JourneyId.eq(*journey))
                     .filter(any_of(
                         conn,
-                        journey_progress::Column::CustomerId,
+                        journey_chain::Column::CustomerId,
                         chunk.iter().copied(),
                     ))
                     .into_tuple()
                     .all(conn)
                     .await?;
-                for (customer, step, reached) in rows {
-                    stored
-                        .entry((*journey, customer))
-                        .or_default()
-                        .push((step, reached));
+                for (customer, chain) in rows {
+                    stored.insert((*journey, customer), decode_chain(&chain)?);
                 }
             }
         }
         let mut rows = Vec::new();
         for ((journey, customer), events) in in_order {
-            let mut old = stored.remove(&(journey, customer)).unwrap_or_default();
-            old.sort_unstable();
-            let mut points: Vec<(i64, usize)> =
-                old.iter().map(|(step, at)| (*at, *step as usize)).collect();
+            let old = stored.remove(&(journey, customer)).unwrap_or_default();
+            let mut points: Vec<(i64, usize)> = old
+                .iter()
+                .enumerate()
+                .map(|(step, at)| (*at, step))
+                .collect();
             points.extend(
                 events
                     .iter()
@@ -666,30 +655,18 @@ pub(crate) async fn advance_progress(
             );
             let phases = shapes.phase_counts.get(&journey).copied().unwrap_or(0);
             let chain = funnel::chain(&points, phases);
-            let keeps_old =
-                old.len() <= chain.len() && old.iter().zip(&chain).all(|((_, at), new)| at == new);
-            if !keeps_old {
+            if !chain.starts_with(&old) {
                 // Not expected; recomputing from the history is always right.
                 late_customers.push(customer);
                 continue;
             }
-            let Some(&started) = chain.first() else {
-                continue;
-            };
-            for step in old.len()..chain.len() {
-                let previous = if step == 0 { started } else { chain[step - 1] };
-                rows.push(progress_row(
-                    tenant,
-                    journey,
-                    customer,
-                    step,
-                    chain[step],
-                    started,
-                    previous,
-                ));
+            if chain.len() > old.len() {
+                rows.extend(chain_row(tenant, journey, customer, &chain));
             }
         }
-        insert_progress(conn, rows).await?;
+        // A chain that grew keeps its start: the upsert rewrites the chain
+        // alone, so the start index is not touched.
+        write_chains(conn, rows).await?;
     }
     if !late_customers.is_empty() {
         late_customers.sort_unstable();
@@ -699,41 +676,52 @@ pub(crate) async fn advance_progress(
     Ok(())
 }
 
-fn progress_row(
-    tenant: TenantId,
-    journey: Uuid,
-    customer: Uuid,
-    step: usize,
-    reached: i64,
-    started: i64,
-    previous: i64,
-) -> Vec<Cell> {
-    vec![
+/// A funnel chain as stored: t1, t2, ... tk in microseconds since the
+/// epoch, comma-separated.
+fn encode_chain(chain: &[i64]) -> String {
+    chain
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The times of a stored funnel chain (the inverse of `encode_chain`).
+pub(crate) fn decode_chain(text: &str) -> Result<Vec<i64>, StoreError> {
+    text.split(',')
+        .map(|t| {
+            t.parse()
+                .map_err(|_| StoreError::Corrupt(format!("funnel chain '{text}'")))
+        })
+        .collect()
+}
+
+/// The row of a customer's chain in a journey; none when the chain is empty
+/// (the customer never reached the first phase).
+fn chain_row(tenant: TenantId, journey: Uuid, customer: Uuid, chain: &[i64]) -> Option<Vec<Cell>> {
+    let started = *chain.first()?;
+    Some(vec![
         Cell::Uuid(tenant.uuid()),
         Cell::Uuid(journey),
         Cell::Uuid(customer),
-        Cell::Int(step as i64),
-        Cell::Int(reached),
         Cell::Int(started),
-        Cell::Int(previous),
-    ]
+        Cell::Text(encode_chain(chain)),
+    ])
 }
 
-async fn insert_progress(
-    conn: &impl ConnectionTrait,
-    rows: Vec<Vec<Cell>>,
-) -> Result<(), StoreError> {
-    const COLUMNS: [(&str, Kind); 7] = [
+/// Writes chain rows: new ones are inserted, stored ones get the new chain.
+async fn write_chains(conn: &impl ConnectionTrait, rows: Vec<Vec<Cell>>) -> Result<(), StoreError> {
+    const COLUMNS: [(&str, Kind); 5] = [
         ("tenant_id", Kind::Uuid),
         ("journey_id", Kind::Uuid),
         ("customer_id", Kind::Uuid),
-        ("step", Kind::SmallInt),
-        ("reached_at", Kind::BigInt),
         ("started_at", Kind::BigInt),
-        ("previous_at", Kind::BigInt),
+        ("chain", Kind::Text),
     ];
+    const UPSERT: &str = "ON CONFLICT (\"tenant_id\", \"journey_id\", \"customer_id\") \
+         DO UPDATE SET \"chain\" = excluded.\"chain\"";
     for chunk in rows.chunks(10_000) {
-        bulk::insert(conn, "journey_progress", &COLUMNS, chunk, "").await?;
+        bulk::insert(conn, "journey_chains", &COLUMNS, chunk, UPSERT).await?;
     }
     Ok(())
 }

@@ -1,9 +1,10 @@
-//! The `journey_progress` rollup: each customer's funnel chain per journey.
+//! The `journey_chains` rollup: each customer's funnel chain per journey,
+//! one row per customer and journey.
 
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "journey_progress")]
+#[sea_orm(table_name = "journey_chains")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant_id: Uuid,
@@ -11,11 +12,10 @@ pub struct Model {
     pub journey_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub customer_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub step: i16,
-    pub reached_at: i64,
+    /// t1, in microseconds since the epoch.
     pub started_at: i64,
-    pub previous_at: i64,
+    /// t1, t2, ... tk in microseconds, comma-separated (see `repo::rollups::Chain`).
+    pub chain: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
