@@ -1,13 +1,16 @@
 //! Funnel progress as one row per customer and journey (`journey_chains`)
-//! instead of one row per reached phase (`journey_progress`).
+//! instead of one row per reached phase (`journey_progress`). The row also
+//! holds the customer's first two interactions at conversion touchpoints,
+//! which the summary's repeat rate is counted from.
 //!
 //! A chain that grows by a phase updates its row in place and leaves the
 //! start index alone, so an ingest call writes a third of the index pages it
 //! wrote before, and a funnel reads one row per entering customer. On SQLite
 //! the table is clustered by its primary key (`WITHOUT ROWID`).
 //!
-//! Upgrading carries every stored chain over. Downgrading restores the old
-//! table empty: run `journeyd rollups rebuild` after it.
+//! Upgrading carries every stored chain over and computes the conversions
+//! from the interactions. Downgrading restores the old table empty: run
+//! `journeyd rollups rebuild` after it.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -24,6 +27,8 @@ enum JourneyChains {
     CustomerId,
     StartedAt,
     Chain,
+    FirstConversionAt,
+    SecondConversionAt,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -48,10 +53,15 @@ impl MigrationTrait for Migration {
             .col(uuid(JourneyChains::TenantId))
             .col(uuid(JourneyChains::JourneyId))
             .col(uuid(JourneyChains::CustomerId))
-            // t1, in microseconds since the epoch.
-            .col(big_integer(JourneyChains::StartedAt))
-            // t1, t2, ... tk in microseconds, comma-separated.
+            // t1, in microseconds since the epoch (none: the customer has
+            // not reached the first phase).
+            .col(big_integer_null(JourneyChains::StartedAt))
+            // t1, t2, ... tk in microseconds, comma-separated (or empty).
             .col(text(JourneyChains::Chain))
+            // The earliest and second-earliest interaction at a conversion
+            // touchpoint (ties count twice).
+            .col(big_integer_null(JourneyChains::FirstConversionAt))
+            .col(big_integer_null(JourneyChains::SecondConversionAt))
             .primary_key(
                 Index::create()
                     .name("pk_journey_chains")
@@ -76,6 +86,42 @@ impl MigrationTrait for Migration {
                  FROM \"journey_progress\" \
                  GROUP BY \"tenant_id\", \"journey_id\", \"customer_id\""
             ))
+            .await?;
+        // The two earliest conversions of every customer and journey.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "INSERT INTO \"journey_chains\" (\"tenant_id\", \"journey_id\", \"customer_id\", \
+                 \"chain\", \"first_conversion_at\", \"second_conversion_at\") \
+                 SELECT \"tenant_id\", \"journey_id\", \"customer_id\", '', \
+                 MAX(CASE WHEN \"n\" = 1 THEN \"occurred_at\" END), \
+                 MAX(CASE WHEN \"n\" = 2 THEN \"occurred_at\" END) \
+                 FROM (SELECT \"i\".\"tenant_id\", \"i\".\"journey_id\", \"i\".\"customer_id\", \
+                 \"i\".\"occurred_at\", ROW_NUMBER() OVER (PARTITION BY \"i\".\"tenant_id\", \
+                 \"i\".\"journey_id\", \"i\".\"customer_id\" ORDER BY \"i\".\"occurred_at\") AS \"n\" \
+                 FROM \"interactions\" AS \"i\" JOIN \"touchpoints\" AS \"t\" \
+                 ON \"t\".\"tenant_id\" = \"i\".\"tenant_id\" AND \"t\".\"id\" = \"i\".\"touchpoint_id\" \
+                 WHERE \"t\".\"is_conversion\") AS \"c\" \
+                 WHERE \"n\" <= 2 \
+                 GROUP BY \"tenant_id\", \"journey_id\", \"customer_id\" \
+                 ON CONFLICT (\"tenant_id\", \"journey_id\", \"customer_id\") DO UPDATE SET \
+                 \"first_conversion_at\" = excluded.\"first_conversion_at\", \
+                 \"second_conversion_at\" = excluded.\"second_conversion_at\"",
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_journey_chains_conversion")
+                    .table(JourneyChains::Table)
+                    .col(JourneyChains::TenantId)
+                    .col(JourneyChains::JourneyId)
+                    .col(JourneyChains::FirstConversionAt)
+                    .col(JourneyChains::SecondConversionAt)
+                    // Only customers who converted: most chains never enter it.
+                    .and_where(Expr::col(JourneyChains::FirstConversionAt).is_not_null())
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_index(

@@ -21,7 +21,7 @@ pub use repo::customers::{Activity, CustomerKey, InteractionFilter, InteractionK
 pub use repo::journeys::{JourneyFilter, JourneyKey, JourneyOrder};
 pub use repo::metrics::{MetricEvent, MetricShape, RangeTallies};
 pub use repo::personas::PersonaKey;
-pub use repo::rollups::{RebuildReport, RollupSnapshot, StatsCounters, StatsKey};
+pub use repo::rollups::{ChainSnapshot, RebuildReport, RollupSnapshot, StatsCounters, StatsKey};
 pub use repo::touchpoints::TouchpointUpsert;
 
 /// The tenant-scoped repositories over one [`Database`].

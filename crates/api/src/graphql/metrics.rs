@@ -738,16 +738,32 @@ impl MetricsQuery {
         #[graphql(desc = "Only customers of this persona.")] persona_id: Option<ID>,
     ) -> ApiResult<JourneySummary> {
         let s = scope(ctx, &journey_id, from, to, persona_id.as_ref()).await?;
-        let tallies = s.tallies().await?;
+        // Independent reads, run at once (on separate connections).
+        let (tallies, customers, chains, repeat) = tokio::try_join!(
+            s.tallies(),
+            async {
+                Ok(s.store
+                    .range_customers(s.tenant, s.journey, s.range, s.persona)
+                    .await?)
+            },
+            s.chains(),
+            async {
+                Ok(s.store
+                    .repeat_counts(
+                        s.tenant,
+                        s.journey,
+                        s.range,
+                        REPEAT_WINDOW_DAYS * DAY_US,
+                        s.persona,
+                    )
+                    .await?)
+            },
+        )?;
+        let ((customers, bounced), (eligible, repeated)) = (customers, repeat);
         let mut total = metrics::Tally::default();
         for t in &tallies.per_touchpoint {
             total.merge(t);
         }
-        let (customers, bounced) = s
-            .store
-            .range_customers(s.tenant, s.journey, s.range, s.persona)
-            .await?;
-        let chains = s.chains().await?;
         let phases = s.shape.shape.phases;
         let completions = chains
             .iter()
@@ -757,28 +773,6 @@ impl MetricsQuery {
                     && c[phases - 1] - c[0] <= DEFAULT_WINDOW_DAYS * DAY_US
             })
             .count() as u64;
-        let repeat_until = s
-            .range
-            .to_us
-            .saturating_add(REPEAT_WINDOW_DAYS * DAY_US + 1);
-        let conversions = s
-            .store
-            .conversion_times(s.tenant, s.journey, &s.shape, repeat_until, s.persona)
-            .await?;
-        let (mut eligible, mut repeated) = (0u64, 0u64);
-        for mut times in conversions.into_values() {
-            times.sort_unstable();
-            let first = times[0];
-            if s.range.contains(first) {
-                eligible += 1;
-                if times[1..]
-                    .iter()
-                    .any(|t| *t - first <= REPEAT_WINDOW_DAYS * DAY_US)
-                {
-                    repeated += 1;
-                }
-            }
-        }
         Ok(JourneySummary {
             customers: customers as i64,
             interactions: total.interactions,

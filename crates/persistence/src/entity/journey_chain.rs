@@ -1,5 +1,5 @@
-//! The `journey_chains` rollup: each customer's funnel chain per journey,
-//! one row per customer and journey.
+//! The `journey_chains` rollup: per customer and journey, the funnel chain
+//! and the first two conversions.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,10 +12,14 @@ pub struct Model {
     pub journey_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub customer_id: Uuid,
-    /// t1, in microseconds since the epoch.
-    pub started_at: i64,
-    /// t1, t2, ... tk in microseconds, comma-separated (see `repo::rollups::Chain`).
+    /// t1, in microseconds since the epoch (none: the first phase is not reached).
+    pub started_at: Option<i64>,
+    /// t1, t2, ... tk in microseconds, comma-separated, or empty.
     pub chain: String,
+    /// The earliest interaction at a conversion touchpoint.
+    pub first_conversion_at: Option<i64>,
+    /// The second-earliest interaction at a conversion touchpoint.
+    pub second_conversion_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,12 +3,14 @@
 //! VALUES list changes text with every row count, and preparing a statement
 //! with thousands of parameters costs as much as running it.
 //!
-//! PostgreSQL receives one typed array per column and reads them with
+//! PostgreSQL receives one array per column, written as an array literal
+//! (so elements may be NULL) and cast to its type, and reads them with
 //! `UNNEST`; SQLite receives the rows as one JSON array and reads it with
 //! `json_each` (UUIDs, stored as blobs there, travel as hex text).
 
 use crate::StoreError;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use std::fmt::Write;
 use uuid::Uuid;
 
 /// The type of a bulk column.
@@ -37,6 +39,14 @@ pub(crate) enum Cell {
     Uuid(Uuid),
     Text(String),
     Int(i64),
+    Null,
+}
+
+impl Cell {
+    /// An integer, or NULL.
+    pub(crate) fn int(value: Option<i64>) -> Self {
+        value.map_or(Cell::Null, Cell::Int)
+    }
 }
 
 /// Inserts `rows` (each with one cell per column, in `columns` order) into
@@ -67,10 +77,8 @@ pub(crate) async fn insert(
                 .join(", ");
             let sql =
                 format!("INSERT INTO \"{table}\" ({names}) SELECT * FROM UNNEST({arrays}) {tail}");
-            let values = columns
-                .iter()
-                .enumerate()
-                .map(|(i, (_, kind))| column_array(*kind, rows.iter().map(|row| &row[i])))
+            let values = (0..columns.len())
+                .map(|i| Value::from(array_literal(rows.iter().map(|row| &row[i]))))
                 .collect::<Vec<Value>>();
             Statement::from_sql_and_values(backend, sql, values)
         }
@@ -105,46 +113,38 @@ fn cell_json(cell: &Cell) -> serde_json::Value {
         Cell::Uuid(u) => serde_json::Value::String(u.simple().to_string()),
         Cell::Text(s) => serde_json::Value::String(s.clone()),
         Cell::Int(i) => (*i).into(),
+        Cell::Null => serde_json::Value::Null,
     }
 }
 
-fn column_array<'a>(kind: Kind, cells: impl Iterator<Item = &'a Cell>) -> Value {
-    use sea_orm::sea_query::ArrayType;
-    let (array_type, values): (ArrayType, Vec<Value>) = match kind {
-        Kind::Uuid => (
-            ArrayType::Uuid,
-            cells
-                .map(|c| match c {
-                    Cell::Uuid(u) => Value::from(*u),
-                    _ => Value::Uuid(None),
-                })
-                .collect(),
-        ),
-        Kind::Text => (
-            ArrayType::String,
-            cells
-                .map(|c| match c {
-                    Cell::Text(s) => Value::from(s.clone()),
-                    _ => Value::String(None),
-                })
-                .collect(),
-        ),
-        Kind::Int | Kind::BigInt => {
-            let int = |c: &Cell| match c {
-                Cell::Int(i) => *i,
-                _ => 0,
-            };
-            match kind {
-                Kind::Int => (
-                    ArrayType::Int,
-                    cells.map(|c| Value::from(int(c) as i32)).collect(),
-                ),
-                _ => (
-                    ArrayType::BigInt,
-                    cells.map(|c| Value::from(int(c))).collect(),
-                ),
+/// A PostgreSQL array literal of `cells`: `{1,NULL,"text"}`.
+fn array_literal<'a>(cells: impl Iterator<Item = &'a Cell>) -> String {
+    let mut out = String::from("{");
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match cell {
+            Cell::Null => out.push_str("NULL"),
+            Cell::Int(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Cell::Uuid(u) => {
+                let _ = write!(out, "{}", u.simple());
+            }
+            Cell::Text(s) => {
+                // Quoted, with a backslash before `"` and `\`.
+                out.push('"');
+                for c in s.chars() {
+                    if c == '"' || c == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
             }
         }
-    };
-    Value::Array(array_type, Some(Box::new(values)))
+    }
+    out.push('}');
+    out
 }

@@ -538,8 +538,8 @@ pub(crate) async fn detach_persona(
     Ok(())
 }
 
-/// Recomputes the funnel progress of every customer of a journey, after its
-/// phase structure changed.
+/// Recomputes the funnel chains and conversions of every customer of a
+/// journey, after its phases or its conversion points changed.
 pub(crate) async fn refresh_journey_progress(
     conn: &impl ConnectionTrait,
     tenant: TenantId,

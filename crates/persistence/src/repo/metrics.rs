@@ -396,45 +396,43 @@ impl Store {
         Ok(chains)
     }
 
-    /// Per customer (of `persona`), the times of their interactions at
-    /// conversion touchpoints before `until`.
-    pub async fn conversion_times(
+    /// The repeat rate's counts: customers (of `persona`) whose first
+    /// conversion lies in `range`, and how many of them converted again
+    /// within `window_us` after it (counted by the database from the
+    /// `journey_chains` rollup).
+    pub async fn repeat_counts(
         &self,
         tenant: TenantId,
         journey: JourneyId,
-        shape: &MetricShape,
-        until_us: i64,
+        range: TimeRange,
+        window_us: i64,
         persona: Option<PersonaId>,
-    ) -> Result<BTreeMap<CustomerId, Vec<i64>>, StoreError> {
-        use interaction::Column as I;
-        let conversion: Vec<Uuid> = shape
-            .touchpoints
-            .iter()
-            .zip(&shape.shape.touchpoints)
-            .filter(|(_, tp)| tp.conversion)
-            .map(|(id, _)| id.uuid())
-            .collect();
-        if conversion.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let rows: Vec<(Uuid, i64)> = interaction::Entity::find()
-            .select_only()
-            .columns([I::CustomerId, I::OccurredAt])
-            .filter(I::TenantId.eq(tenant.uuid()))
-            .filter(I::JourneyId.eq(journey.uuid()))
-            .filter(I::TouchpointId.is_in(conversion))
-            .filter(I::OccurredAt.lt(until_us))
-            .filter(of_persona(tenant, I::CustomerId, persona))
-            .into_tuple()
-            .all(self.metrics_conn())
-            .await?;
-        let mut times: BTreeMap<CustomerId, Vec<i64>> = BTreeMap::new();
-        for (customer, at) in rows {
-            times
-                .entry(CustomerId::from_uuid(customer))
-                .or_default()
-                .push(at);
-        }
-        Ok(times)
+    ) -> Result<(u64, u64), StoreError> {
+        use journey_chain::Column as J;
+        let repeated = format!(
+            "CAST(COALESCE(SUM(CASE WHEN \"second_conversion_at\" - \"first_conversion_at\" <= {window_us} \
+             THEN 1 ELSE 0 END), 0) AS BIGINT)"
+        );
+        let counts = Query::select()
+            .expr(Expr::cust("CAST(COUNT(*) AS BIGINT)"))
+            .expr(Expr::cust(repeated))
+            .from(journey_chain::Entity)
+            .and_where(J::TenantId.eq(tenant.uuid()))
+            .and_where(J::JourneyId.eq(journey.uuid()))
+            .and_where(J::FirstConversionAt.gte(range.from_us))
+            .and_where(J::FirstConversionAt.lt(range.to_us))
+            .cond_where(of_persona(tenant, J::CustomerId, persona))
+            .to_owned();
+        let row = self
+            .metrics_conn()
+            .query_one(&counts)
+            .await?
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound("repeat counts".into()))?;
+        let eligible: i64 = row.try_get_by_index(0)?;
+        let repeated: i64 = row.try_get_by_index(1)?;
+        Ok((
+            u64::try_from(eligible).unwrap_or(0),
+            u64::try_from(repeated).unwrap_or(0),
+        ))
     }
 }

@@ -278,11 +278,11 @@ impl StatsDelta {
     }
 }
 
-/// Where each touchpoint of some journeys sits: its journey and its phase's
-/// position, and how many phases each journey has.
+/// Where each touchpoint of some journeys sits (its phase's position) and
+/// whether it is a conversion point, and how many phases each journey has.
 #[derive(Debug, Default)]
 pub(crate) struct JourneyShapes {
-    touchpoints: HashMap<Uuid, usize>,
+    touchpoints: HashMap<Uuid, (usize, bool)>,
     phase_counts: HashMap<Uuid, usize>,
 }
 
@@ -304,9 +304,13 @@ impl JourneyShapes {
             .into_tuple()
             .all(conn)
             .await?;
-        let touchpoints: Vec<(Uuid, Uuid)> = touchpoint::Entity::find()
+        let touchpoints: Vec<(Uuid, Uuid, bool)> = touchpoint::Entity::find()
             .select_only()
-            .columns([touchpoint::Column::Id, touchpoint::Column::PhaseId])
+            .columns([
+                touchpoint::Column::Id,
+                touchpoint::Column::PhaseId,
+                touchpoint::Column::IsConversion,
+            ])
             .filter(touchpoint::Column::TenantId.eq(tenant.uuid()))
             .filter(touchpoint::Column::JourneyId.is_in(journeys.iter().copied()))
             .into_tuple()
@@ -318,12 +322,72 @@ impl JourneyShapes {
         for (_, journey, _) in &phases {
             *shapes.phase_counts.entry(*journey).or_default() += 1;
         }
-        for (tp, phase) in touchpoints {
+        for (tp, phase, conversion) in touchpoints {
             if let Some(p) = position.get(&phase) {
-                shapes.touchpoints.insert(tp, *p);
+                shapes.touchpoints.insert(tp, (*p, conversion));
             }
         }
         Ok(shapes)
+    }
+
+    /// The state of a customer in `journey` after `events` (time and
+    /// touchpoint) on top of `base` (a stored state, or the empty one).
+    ///
+    /// The chain comes from the base's steps and the events (right when the
+    /// events follow everything the base was computed from, or when the base
+    /// is empty and the events are the whole history); the two earliest
+    /// conversions of the base and the events are the two earliest overall.
+    fn state(&self, journey: Uuid, base: &JourneyState, events: &[(i64, Uuid)]) -> JourneyState {
+        let mut points: Vec<(i64, usize)> = base
+            .chain
+            .iter()
+            .enumerate()
+            .map(|(step, at)| (*at, step))
+            .collect();
+        let mut conversions = base.conversions.clone();
+        for (at, tp) in events {
+            if let Some(&(phase, conversion)) = self.touchpoints.get(tp) {
+                points.push((*at, phase));
+                if conversion {
+                    conversions.push(*at);
+                }
+            }
+        }
+        conversions.sort_unstable();
+        conversions.truncate(2);
+        let phases = self.phase_counts.get(&journey).copied().unwrap_or(0);
+        JourneyState {
+            chain: funnel::chain(&points, phases),
+            conversions,
+        }
+    }
+}
+
+/// What the rollups keep of a customer in a journey (a `journey_chains` row).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct JourneyState {
+    /// The funnel chain: t1, t2, ... tk.
+    chain: Vec<i64>,
+    /// The earliest two interactions at conversion touchpoints, in order.
+    conversions: Vec<i64>,
+}
+
+impl JourneyState {
+    fn is_empty(&self) -> bool {
+        self.chain.is_empty() && self.conversions.is_empty()
+    }
+
+    /// The row's cells (`CHAIN_COLUMNS` order).
+    fn row(&self, tenant: TenantId, journey: Uuid, customer: Uuid) -> Vec<Cell> {
+        vec![
+            Cell::Uuid(tenant.uuid()),
+            Cell::Uuid(journey),
+            Cell::Uuid(customer),
+            Cell::int(self.chain.first().copied()),
+            Cell::Text(encode_chain(&self.chain)),
+            Cell::int(self.conversions.first().copied()),
+            Cell::int(self.conversions.get(1).copied()),
+        ]
     }
 }
 
@@ -350,7 +414,7 @@ pub(crate) async fn recompute_progress(
     }
     let shapes = JourneyShapes::load(conn, tenant, journeys).await?;
     let wanted_journeys: HashSet<Uuid> = journeys.iter().copied().collect();
-    let mut histories: BTreeMap<(Uuid, Uuid), Vec<(i64, usize)>> = BTreeMap::new();
+    let mut histories: BTreeMap<(Uuid, Uuid), Vec<(i64, Uuid)>> = BTreeMap::new();
     for chunk in customers.chunks(MAX_PARAMS / 2) {
         // By customer only: the customer index answers it, whatever the
         // statistics; other journeys' rows are dropped below.
@@ -375,12 +439,10 @@ pub(crate) async fn recompute_progress(
             if !wanted_journeys.contains(&journey) {
                 continue;
             }
-            if let Some(phase) = shapes.touchpoints.get(&tp) {
-                histories
-                    .entry((journey, customer))
-                    .or_default()
-                    .push((at, *phase));
-            }
+            histories
+                .entry((journey, customer))
+                .or_default()
+                .push((at, tp));
         }
     }
     if replace == Replace::Existing {
@@ -401,15 +463,16 @@ pub(crate) async fn recompute_progress(
                 .await?;
         }
     }
-    let mut rows = Vec::new();
-    for ((journey, customer), events) in &histories {
-        let phases = shapes.phase_counts.get(journey).copied().unwrap_or(0);
-        let chain = funnel::chain(events, phases);
-        if let Some(row) = chain_row(tenant, *journey, *customer, &chain) {
-            rows.push(row);
-        }
-    }
-    write_chains(conn, rows).await
+    let empty = JourneyState::default();
+    let rows = histories
+        .iter()
+        .map(|(&(journey, customer), events)| {
+            (journey, customer, shapes.state(journey, &empty, events))
+        })
+        .filter(|(_, _, state)| !state.is_empty())
+        .map(|(journey, customer, state)| state.row(tenant, journey, customer))
+        .collect();
+    write_chains(conn, rows, Columns::All).await
 }
 
 /// How many stats rows a journey (or some of its touchpoints) has: zero
@@ -445,13 +508,18 @@ pub struct RebuildReport {
     pub customers: u64,
 }
 
+/// A `journey_chains` row: journey, customer, started, t1..tk, and the
+/// first two conversions.
+pub type ChainSnapshot = (Uuid, Uuid, Option<i64>, Vec<i64>, Option<i64>, Option<i64>);
+
 /// The stored rollups of a tenant, in key order (for comparing them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollupSnapshot {
     /// Every stats row.
     pub stats: Vec<(StatsKey, StatsCounters)>,
-    /// Every funnel chain: journey, customer, started, and t1..tk.
-    pub progress: Vec<(Uuid, Uuid, i64, Vec<i64>)>,
+    /// Every `journey_chains` row: journey, customer, started, t1..tk, and
+    /// the first two conversions.
+    pub progress: Vec<ChainSnapshot>,
 }
 
 impl crate::Store {
@@ -552,6 +620,8 @@ impl crate::Store {
                     r.customer_id,
                     r.started_at,
                     decode_chain(&r.chain)?,
+                    r.first_conversion_at,
+                    r.second_conversion_at,
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
@@ -575,7 +645,8 @@ pub(crate) struct ProgressEvent {
 /// earlier ones, the chain can only grow: its stored steps stay, and new
 /// steps come from the new interactions alone (an earlier interaction cannot
 /// follow a step that lies after it). So the stored chain plus the new
-/// interactions give the new chain, and only the added steps are written.
+/// interactions give the new chain. The two earliest conversions are always
+/// the two earliest of the stored ones and the new ones.
 /// Late interactions make the chain be recomputed from the customer's whole
 /// history instead.
 pub(crate) async fn advance_progress(
@@ -614,59 +685,59 @@ pub(crate) async fn advance_progress(
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut stored: HashMap<(Uuid, Uuid), Vec<i64>> = HashMap::new();
+        let mut stored: HashMap<(Uuid, Uuid), JourneyState> = HashMap::new();
         // One journey at a time, so the primary key (tenant, journey,
         // customer) answers with one probe per customer.
         for journey in &journeys {
             for chunk in customers.chunks(MAX_PARAMS / 2) {
-                let rows: Vec<(Uuid, String)> = journey_chain::Entity::find()
-                    .select_only()
-                    .columns([
-                        journey_chain::Column::CustomerId,
-                        journey_chain::Column::Chain,
-                    ])
-                    .filter(journey_chain::Column::TenantId.eq(tenant.uuid()))
-                    .filter(journey_chain::Column::JourneyId.eq(*journey))
-                    .filter(any_of(
-                        conn,
-                        journey_chain::Column::CustomerId,
-                        chunk.iter().copied(),
-                    ))
-                    .into_tuple()
-                    .all(conn)
-                    .await?;
-                for (customer, chain) in rows {
-                    stored.insert((*journey, customer), decode_chain(&chain)?);
+                use journey_chain::Column as J;
+                let rows: Vec<(Uuid, String, Option<i64>, Option<i64>)> =
+                    journey_chain::Entity::find()
+                        .select_only()
+                        .columns([
+                            J::CustomerId,
+                            J::Chain,
+                            J::FirstConversionAt,
+                            J::SecondConversionAt,
+                        ])
+                        .filter(J::TenantId.eq(tenant.uuid()))
+                        .filter(J::JourneyId.eq(*journey))
+                        .filter(any_of(conn, J::CustomerId, chunk.iter().copied()))
+                        .into_tuple()
+                        .all(conn)
+                        .await?;
+                for (customer, chain, first, second) in rows {
+                    let state = JourneyState {
+                        chain: decode_chain(&chain)?,
+                        conversions: first.into_iter().chain(second).collect(),
+                    };
+                    stored.insert((*journey, customer), state);
                 }
             }
         }
-        let mut rows = Vec::new();
+        let (mut grown, mut converted, mut started) = (Vec::new(), Vec::new(), Vec::new());
         for ((journey, customer), events) in in_order {
             let old = stored.remove(&(journey, customer)).unwrap_or_default();
-            let mut points: Vec<(i64, usize)> = old
-                .iter()
-                .enumerate()
-                .map(|(step, at)| (*at, step))
-                .collect();
-            points.extend(
-                events
-                    .iter()
-                    .filter_map(|(at, tp)| shapes.touchpoints.get(tp).map(|p| (*at, *p))),
-            );
-            let phases = shapes.phase_counts.get(&journey).copied().unwrap_or(0);
-            let chain = funnel::chain(&points, phases);
-            if !chain.starts_with(&old) {
+            let new = shapes.state(journey, &old, &events);
+            if !new.chain.starts_with(&old.chain) {
                 // Not expected; recomputing from the history is always right.
                 late_customers.push(customer);
+            } else if new == old {
                 continue;
-            }
-            if chain.len() > old.len() {
-                rows.extend(chain_row(tenant, journey, customer, &chain));
+            } else if old.chain.is_empty() {
+                started.push(new.row(tenant, journey, customer));
+            } else if new.conversions == old.conversions {
+                grown.push(new.row(tenant, journey, customer));
+            } else {
+                converted.push(new.row(tenant, journey, customer));
             }
         }
-        // A chain that grew keeps its start: the upsert rewrites the chain
-        // alone, so the start index is not touched.
-        write_chains(conn, rows).await?;
+        // Each write sets only what changed, so an index of the table is
+        // only written when its column changes: a chain that grew keeps its
+        // start, and usually its conversions.
+        write_chains(conn, grown, Columns::Chain).await?;
+        write_chains(conn, converted, Columns::Conversions).await?;
+        write_chains(conn, started, Columns::All).await?;
     }
     if !late_customers.is_empty() {
         late_customers.sort_unstable();
@@ -688,6 +759,9 @@ fn encode_chain(chain: &[i64]) -> String {
 
 /// The times of a stored funnel chain (the inverse of `encode_chain`).
 pub(crate) fn decode_chain(text: &str) -> Result<Vec<i64>, StoreError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
     text.split(',')
         .map(|t| {
             t.parse()
@@ -696,32 +770,54 @@ pub(crate) fn decode_chain(text: &str) -> Result<Vec<i64>, StoreError> {
         .collect()
 }
 
-/// The row of a customer's chain in a journey; none when the chain is empty
-/// (the customer never reached the first phase).
-fn chain_row(tenant: TenantId, journey: Uuid, customer: Uuid, chain: &[i64]) -> Option<Vec<Cell>> {
-    let started = *chain.first()?;
-    Some(vec![
-        Cell::Uuid(tenant.uuid()),
-        Cell::Uuid(journey),
-        Cell::Uuid(customer),
-        Cell::Int(started),
-        Cell::Text(encode_chain(chain)),
-    ])
+/// Which columns of a stored `journey_chains` row a write replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Columns {
+    /// The chain only (its start and the conversions stay).
+    Chain,
+    /// The chain and the conversions (its start stays).
+    Conversions,
+    /// Every one.
+    All,
 }
 
-/// Writes chain rows: new ones are inserted, stored ones get the new chain.
-async fn write_chains(conn: &impl ConnectionTrait, rows: Vec<Vec<Cell>>) -> Result<(), StoreError> {
-    const COLUMNS: [(&str, Kind); 5] = [
+/// Writes `journey_chains` rows (`JourneyState::row`): new ones are
+/// inserted, stored ones get the new `columns`.
+async fn write_chains(
+    conn: &impl ConnectionTrait,
+    rows: Vec<Vec<Cell>>,
+    columns: Columns,
+) -> Result<(), StoreError> {
+    const COLUMNS: [(&str, Kind); 7] = [
         ("tenant_id", Kind::Uuid),
         ("journey_id", Kind::Uuid),
         ("customer_id", Kind::Uuid),
         ("started_at", Kind::BigInt),
         ("chain", Kind::Text),
+        ("first_conversion_at", Kind::BigInt),
+        ("second_conversion_at", Kind::BigInt),
     ];
-    const UPSERT: &str = "ON CONFLICT (\"tenant_id\", \"journey_id\", \"customer_id\") \
-         DO UPDATE SET \"chain\" = excluded.\"chain\"";
+    let upsert = match columns {
+        Columns::Chain => {
+            "ON CONFLICT (\"tenant_id\", \"journey_id\", \"customer_id\") \
+             DO UPDATE SET \"chain\" = excluded.\"chain\""
+        }
+        Columns::Conversions => {
+            "ON CONFLICT (\"tenant_id\", \"journey_id\", \"customer_id\") \
+             DO UPDATE SET \"chain\" = excluded.\"chain\", \
+             \"first_conversion_at\" = excluded.\"first_conversion_at\", \
+             \"second_conversion_at\" = excluded.\"second_conversion_at\""
+        }
+        Columns::All => {
+            "ON CONFLICT (\"tenant_id\", \"journey_id\", \"customer_id\") \
+             DO UPDATE SET \"started_at\" = excluded.\"started_at\", \
+             \"chain\" = excluded.\"chain\", \
+             \"first_conversion_at\" = excluded.\"first_conversion_at\", \
+             \"second_conversion_at\" = excluded.\"second_conversion_at\""
+        }
+    };
     for chunk in rows.chunks(10_000) {
-        bulk::insert(conn, "journey_chains", &COLUMNS, chunk, UPSERT).await?;
+        bulk::insert(conn, "journey_chains", &COLUMNS, chunk, upsert).await?;
     }
     Ok(())
 }

@@ -150,6 +150,7 @@ impl Store {
             Some(row) => {
                 let mut touchpoint = convert::touchpoint(row)?;
                 let changes_phase = touchpoint.phase_id != new.phase_id;
+                let changes_conversion = touchpoint.is_conversion != new.is_conversion;
                 if changes_phase {
                     relocate(&txn, tenant, &mut touchpoint, new.phase_id, None).await?;
                 }
@@ -172,7 +173,7 @@ impl Store {
                 touchpoint::Entity::update(touchpoint_row(tenant, &touchpoint))
                     .exec(&txn)
                     .await?;
-                if changes_phase {
+                if changes_phase || changes_conversion {
                     refresh_journey_progress(&txn, tenant, journey.uuid()).await?;
                 }
                 touch_journey(&txn, tenant, journey.uuid()).await?;
@@ -287,12 +288,17 @@ impl Store {
         if let Some(channel) = patch.channel_id {
             require_channel(&txn, tenant, channel).await?;
         }
+        let was_conversion = touchpoint.is_conversion;
         patch.apply_to(&mut touchpoint);
         touchpoint.updated_at = now();
         touchpoint::Entity::update(touchpoint_row(tenant, &touchpoint))
             .exec(&txn)
             .await
             .map_err(|e| StoreError::unique_violation_as(e, || key_taken(&touchpoint.key)))?;
+        if touchpoint.is_conversion != was_conversion {
+            // After the row is written: the rollup reads the new flag.
+            refresh_journey_progress(&txn, tenant, touchpoint.journey_id.uuid()).await?;
+        }
         touch_journey(&txn, tenant, touchpoint.journey_id.uuid()).await?;
         txn.commit().await?;
         Ok(touchpoint)
