@@ -121,7 +121,123 @@ on_both_databases!(setup =>
     moving_a_touchpoint_to_another_phase_moves_the_funnel,
     ingest_waits_for_a_journey_held_by_a_structure_change,
     upgrading_carries_the_funnel_chains_over,
+    a_call_waiting_for_a_customer_sees_the_calls_before_it,
 );
+
+/// Two calls for the same customer: the second waits for the first's lock
+/// on the customer and must then see the first's interactions. Here the
+/// first stores a last-phase interaction the chain cannot use yet, and the
+/// second brings the missing phase before it and a later last-phase one:
+/// the chain's last step is the first call's interaction, not the second's.
+async fn a_call_waiting_for_a_customer_sees_the_calls_before_it(f: Fixture) {
+    // Two touchpoints per phase, in phase order.
+    let tp: Vec<TouchpointId> = f.touchpoints.iter().step_by(2).copied().collect();
+    record(
+        &f,
+        vec![
+            event("e0", "x", tp[0], 0, None),
+            event("e1", "x", tp[1], 10, None),
+        ],
+    )
+    .await;
+    let first_batch = vec![event("e2", "x", tp[3], 300, None)];
+    let second_batch = vec![
+        event("e3", "x", tp[2], 100, None),
+        event("e4", "x", tp[3], 500, None),
+    ];
+    let f = std::sync::Arc::new(f);
+    let block = f.db.block_writes("interaction_stats").await;
+    let first = {
+        let f = f.clone();
+        tokio::spawn(async move { record(&f, first_batch).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = {
+        let f = f.clone();
+        tokio::spawn(async move { record(&f, second_batch).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop(block);
+    assert_eq!(first.await.unwrap(), [ItemOutcome::Accepted]);
+    assert_eq!(
+        second.await.unwrap(),
+        [ItemOutcome::Accepted, ItemOutcome::Accepted]
+    );
+    let chains = f.store.rollup_snapshot(f.tenant).await.unwrap().progress;
+    let minute = 60_000_000;
+    let start = chains[0].3[0];
+    let steps: Vec<i64> = chains[0].3.iter().map(|at| (at - start) / minute).collect();
+    assert_eq!(steps, [0, 10, 100, 300]);
+    assert_rollups_match_rebuild(&f).await;
+}
+
+/// Migration `m20261128_000005_journey_chains` turns the per-step progress
+/// rows into one chain per customer and journey, losing none, and finds
+/// every customer's first two conversions.
+async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
+    let conversion = f.touchpoints[f.touchpoints.len() - 1];
+    f.store
+        .update_touchpoint(
+            f.tenant,
+            conversion,
+            TouchpointPatch {
+                is_conversion: Some(true),
+                ..TouchpointPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut batch = Vec::new();
+    for c in 0..6 {
+        for (k, tp) in f.touchpoints.iter().enumerate().take(c + 1) {
+            let id = format!("e{c}-{k}");
+            batch.push(event(
+                &id,
+                &format!("c{c}"),
+                *tp,
+                (c * 10 + k * 90) as i64,
+                None,
+            ));
+        }
+        // Conversions without a chain, and repeated ones.
+        for n in 0..c % 3 {
+            let id = format!("e{c}-conversion-{n}");
+            let minutes = (c * 7 + n * 1_000) as i64;
+            batch.push(event(&id, &format!("k{c}"), conversion, minutes, None));
+        }
+    }
+    record(&f, batch).await;
+    let before = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    assert!(before.progress.iter().any(|row| row.3.len() > 2));
+    assert!(before.progress.iter().any(|row| row.5.is_some()));
+    assert!(before.progress.iter().any(|row| row.2.is_none()));
+
+    let db = &f.db.database;
+    db.migrate_down(1).await.unwrap();
+    let uuid = |u: uuid::Uuid| match db.backend() {
+        Backend::Sqlite => format!("X'{}'", u.simple()),
+        Backend::Postgres => format!("'{u}'::uuid"),
+    };
+    for (journey, customer, _, chain, _, _) in &before.progress {
+        for (step, reached) in chain.iter().enumerate() {
+            let started = chain[0];
+            let previous = if step == 0 { started } else { chain[step - 1] };
+            db.execute_unprepared(&format!(
+                "INSERT INTO journey_progress (tenant_id, journey_id, customer_id, step, \
+                 reached_at, started_at, previous_at) VALUES ({}, {}, {}, {step}, {reached}, \
+                 {started}, {previous})",
+                uuid(f.tenant.uuid()),
+                uuid(*journey),
+                uuid(*customer),
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    db.migrate_up().await.unwrap();
+    let after = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    assert_eq!(after, before);
+}
 
 async fn ingest_waits_for_a_journey_held_by_a_structure_change(f: Fixture) {
     let f = std::sync::Arc::new(f);

@@ -409,6 +409,32 @@ pub(crate) async fn ensure_customers<'a>(
         // Read back: a concurrent call may have created some of them first.
         known.extend(find_customers(txn, tenant, missing.into_iter()).await?);
     }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Read once every customer is locked: a call that held one of them
+        // has committed by now, and this statement sees its interactions.
+        // The locking statement cannot: its snapshot was taken before it
+        // waited for the locks.
+        let ids: Vec<Uuid> = known.values().map(|c| c.id).collect();
+        let mut latest: HashMap<Uuid, i64> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_PARAMS) {
+            use interaction::Column as I;
+            use sea_orm::sea_query::ExprTrait;
+            let rows: Vec<(Uuid, Option<i64>)> = interaction::Entity::find()
+                .select_only()
+                .column(I::CustomerId)
+                .column_as(sea_orm::sea_query::Expr::col(I::OccurredAt).max(), "latest")
+                .filter(I::TenantId.eq(t))
+                .filter(any_of(txn, I::CustomerId, chunk.iter().copied()))
+                .group_by(I::CustomerId)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            latest.extend(rows.into_iter().filter_map(|(c, at)| Some((c, at?))));
+        }
+        for customer in known.values_mut() {
+            customer.latest = latest.get(&customer.id).copied();
+        }
+    }
     Ok(known)
 }
 
@@ -419,13 +445,18 @@ async fn find_customers<'a>(
 ) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     use customer::Column as C;
     use sea_orm::sea_query::Expr;
-    // The latest interaction in the same statement: one probe of the
-    // customer index (tenant, customer, occurred_at) per customer.
-    let latest = Expr::cust(
-        "(SELECT MAX(\"i\".\"occurred_at\") FROM \"interactions\" AS \"i\" \
-         WHERE \"i\".\"tenant_id\" = \"customers\".\"tenant_id\" \
-         AND \"i\".\"customer_id\" = \"customers\".\"id\")",
-    );
+    // On SQLite (one writer at a time) the latest interaction comes in the
+    // same statement: one probe of the customer index (tenant, customer,
+    // occurred_at) per customer. PostgreSQL reads it once the customers are
+    // locked (`ensure_customers`).
+    let latest = Expr::cust(match txn.get_database_backend() {
+        DbBackend::Postgres => "CAST(NULL AS BIGINT)",
+        _ => {
+            "(SELECT MAX(\"i\".\"occurred_at\") FROM \"interactions\" AS \"i\" \
+             WHERE \"i\".\"tenant_id\" = \"customers\".\"tenant_id\" \
+             AND \"i\".\"customer_id\" = \"customers\".\"id\")"
+        }
+    });
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
