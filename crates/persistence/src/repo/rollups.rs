@@ -391,9 +391,7 @@ impl JourneyState {
     }
 }
 
-/// Recomputes the funnel progress of `customers` in `journeys` from their
-/// raw interactions, replacing what was stored.
-/// Whether the customers' progress rows may exist already.
+/// Whether the customers' `journey_chains` rows may exist already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Replace {
     /// Delete them first.
@@ -402,6 +400,9 @@ pub(crate) enum Replace {
     Nothing,
 }
 
+/// Recomputes the `journey_chains` rows (funnel chain and conversions) of
+/// `customers` in `journeys` from their raw interactions, replacing what
+/// was stored.
 pub(crate) async fn recompute_progress(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
