@@ -9,7 +9,7 @@ use crate::entity::{customer, interaction, interaction_stat, journey_chain, phas
 use crate::{Store, StoreError};
 use journeyd_domain::metrics::{JourneyShape, ShapeTouchpoint, Tally, TimeRange};
 use journeyd_domain::*;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
@@ -347,28 +347,41 @@ impl Store {
             .cond_where(of_persona(tenant, I::CustomerId, persona))
             .group_by_col(I::CustomerId)
             .to_owned();
+        self.count_matching(per_customer, "\"n\" = 1", "customer counts")
+            .await
+    }
+
+    /// How many rows `rows` returns, and how many of them meet `condition`
+    /// (SQL over its columns): counted by the database, so only the two
+    /// numbers travel.
+    async fn count_matching(
+        &self,
+        rows: SelectStatement,
+        condition: &str,
+        what: &'static str,
+    ) -> Result<(u64, u64), StoreError> {
         let counts = Query::select()
             .expr(Expr::cust("CAST(COUNT(*) AS BIGINT)"))
-            .expr(Expr::cust(
-                "CAST(COALESCE(SUM(CASE WHEN \"n\" = 1 THEN 1 ELSE 0 END), 0) AS BIGINT)",
-            ))
-            .from_subquery(per_customer, "per_customer")
+            .expr(Expr::cust(format!(
+                "CAST(COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS BIGINT)"
+            )))
+            .from_subquery(rows, "counted")
             .to_owned();
-        let conn = self.metrics_conn();
-        let row = conn
+        let row = self
+            .metrics_conn()
             .query_one(&counts)
             .await?
-            .ok_or_else(|| sea_orm::DbErr::RecordNotFound("customer counts".into()))?;
-        let customers: i64 = row.try_get_by_index(0)?;
-        let bounced: i64 = row.try_get_by_index(1)?;
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound(what.into()))?;
+        let all: i64 = row.try_get_by_index(0)?;
+        let matching: i64 = row.try_get_by_index(1)?;
         Ok((
-            u64::try_from(customers).unwrap_or(0),
-            u64::try_from(bounced).unwrap_or(0),
+            u64::try_from(all).unwrap_or(0),
+            u64::try_from(matching).unwrap_or(0),
         ))
     }
 
     /// The funnel chains of the customers who entered in `range` (t1 in
-    /// range), of `persona`: per customer, tk in microseconds.
+    /// range), of `persona`: per customer, tk in microseconds (in no order).
     pub async fn entering_chains(
         &self,
         tenant: TenantId,
@@ -388,12 +401,9 @@ impl Store {
             .into_tuple()
             .all(self.metrics_conn())
             .await?;
-        let mut chains = rows
-            .into_iter()
+        rows.into_iter()
             .map(|(customer, chain)| Ok((CustomerId::from_uuid(customer), decode_chain(&chain)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        chains.sort_unstable_by_key(|(customer, _)| *customer);
-        Ok(chains)
+            .collect()
     }
 
     /// The repeat rate's counts: customers (of `persona`) whose first
@@ -409,13 +419,8 @@ impl Store {
         persona: Option<PersonaId>,
     ) -> Result<(u64, u64), StoreError> {
         use journey_chain::Column as J;
-        let repeated = format!(
-            "CAST(COALESCE(SUM(CASE WHEN \"second_conversion_at\" - \"first_conversion_at\" <= {window_us} \
-             THEN 1 ELSE 0 END), 0) AS BIGINT)"
-        );
-        let counts = Query::select()
-            .expr(Expr::cust("CAST(COUNT(*) AS BIGINT)"))
-            .expr(Expr::cust(repeated))
+        let first_conversions = Query::select()
+            .columns([J::FirstConversionAt, J::SecondConversionAt])
             .from(journey_chain::Entity)
             .and_where(J::TenantId.eq(tenant.uuid()))
             .and_where(J::JourneyId.eq(journey.uuid()))
@@ -423,16 +428,8 @@ impl Store {
             .and_where(J::FirstConversionAt.lt(range.to_us))
             .cond_where(of_persona(tenant, J::CustomerId, persona))
             .to_owned();
-        let row = self
-            .metrics_conn()
-            .query_one(&counts)
-            .await?
-            .ok_or_else(|| sea_orm::DbErr::RecordNotFound("repeat counts".into()))?;
-        let eligible: i64 = row.try_get_by_index(0)?;
-        let repeated: i64 = row.try_get_by_index(1)?;
-        Ok((
-            u64::try_from(eligible).unwrap_or(0),
-            u64::try_from(repeated).unwrap_or(0),
-        ))
+        let repeated = format!("\"second_conversion_at\" - \"first_conversion_at\" <= {window_us}");
+        self.count_matching(first_conversions, &repeated, "repeat counts")
+            .await
     }
 }
