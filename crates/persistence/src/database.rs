@@ -185,7 +185,65 @@ impl Database {
         };
         Ok(self.conn.begin_with_options(options).await?)
     }
+
+    /// Whether a write transaction that failed with `err` on its
+    /// `attempt`-th run (counting from 1) should run again (see
+    /// [`in_write_transaction!`]), after a short pause that grows with
+    /// `attempt` and varies between calls, so that calls that collided do
+    /// not collide again in step.
+    pub(crate) async fn run_again(&self, err: &StoreError, attempt: u32) -> bool {
+        let again = err.is_transient_conflict() && attempt < WRITE_ATTEMPTS;
+        if again {
+            tracing::info!(attempt, error = %err, "transaction aborted by the database, running it again");
+            let jitter = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos() % 5_000);
+            let pause = Duration::from_micros(u64::from(attempt * 2_000 + jitter));
+            tokio::time::sleep(pause).await;
+        }
+        again
+    }
 }
+
+/// Evaluates `$work` (an expression of type `Result<T, StoreError>` that
+/// uses the transaction `$txn`) in a write transaction
+/// ([`Database::begin_write`]) and commits it.
+///
+/// When PostgreSQL aborts the transaction to break a deadlock or for a
+/// serialization failure, nothing of it is stored, and `$work` runs again on
+/// a fresh transaction, up to [`WRITE_ATTEMPTS`] times in all. Calls that
+/// lock many rows at once (an ingest batch's customers) can meet in a cycle
+/// however carefully they order their locks: a row that another call creates
+/// in the meantime is locked out of order. (A macro, not a method taking a
+/// closure: the futures of closures that borrow the transaction cannot be
+/// shown to be `Send`.)
+macro_rules! in_write_transaction {
+    ($db:expr, |$txn:ident| $work:expr) => {{
+        let db: &$crate::Database = $db;
+        let mut attempt = 1;
+        loop {
+            let $txn = db.begin_write().await?;
+            let result: Result<_, $crate::StoreError> = match $work {
+                Ok(value) => $txn.commit().await.map(|()| value).map_err(Into::into),
+                Err(err) => {
+                    // The error is what counts; a failed rollback closes
+                    // the connection instead of returning it to the pool.
+                    let _ = $txn.rollback().await;
+                    Err(err)
+                }
+            };
+            match result {
+                Err(err) if db.run_again(&err, attempt).await => attempt += 1,
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use in_write_transaction;
+
+/// How many times [`in_write_transaction!`] runs a transaction that the database
+/// keeps aborting for deadlocks or serialization failures.
+pub(crate) const WRITE_ATTEMPTS: u32 = 5;
 
 impl Database {
     /// Runs one SQL statement as written (administration and tests only).

@@ -69,6 +69,24 @@ fn is_unavailable(err: &DbErr) -> bool {
 }
 
 impl StoreError {
+    /// Whether PostgreSQL aborted the transaction to resolve a deadlock
+    /// (40P01), for a serialization failure (40001) or because a row it
+    /// asked to lock without waiting was taken (55P03): running it again
+    /// from the start is safe and will most likely succeed.
+    pub(crate) fn is_transient_conflict(&self) -> bool {
+        let (StoreError::Database(DbErr::Exec(RuntimeErr::SqlxError(err)))
+        | StoreError::Database(DbErr::Query(RuntimeErr::SqlxError(err)))) = self
+        else {
+            return false;
+        };
+        match &**err {
+            sea_orm::sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| matches!(&*code, "40P01" | "40001" | "55P03")),
+            _ => false,
+        }
+    }
+
     /// A `Conflict` when `err` is a unique-key violation, else the plain conversion.
     pub(crate) fn unique_violation_as(err: DbErr, message: impl FnOnce() -> String) -> Self {
         match err.sql_err() {

@@ -109,6 +109,15 @@ impl TestDatabase {
             _transaction: transaction,
         }
     }
+
+    /// A write transaction of the test's own, to interleave with the
+    /// service's: statements run on it with `execute_unprepared`.
+    pub async fn begin(&self) -> sea_orm::DatabaseTransaction {
+        self.database
+            .begin_write()
+            .await
+            .expect("begin a test transaction")
+    }
 }
 
 async fn open_migrated(url: &str) -> Database {

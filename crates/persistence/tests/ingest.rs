@@ -124,6 +124,156 @@ on_both_databases!(setup =>
     a_call_waiting_for_a_customer_sees_the_calls_before_it,
 );
 
+/// A call that meets another transaction in a deadlock on the customers'
+/// rows is aborted by PostgreSQL and runs again, instead of failing. The
+/// other transaction creates customer `b` and keeps it uncommitted; the call
+/// locks customer `a` (in external-id order), then waits to create `b` as
+/// well; the other transaction then asks for `a`, out of that order. PostgreSQL aborts the call (its
+/// deadlock check runs first: the other transaction waits 10 s before
+/// checking), the other transaction commits, and the call's second run
+/// stores everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_aborted_by_a_deadlock_runs_again() {
+    use sea_orm::ConnectionTrait;
+    let Some(f) = setup(TestBackend::Postgres).await else {
+        return;
+    };
+    record(&f, vec![event("e0", "a", f.touchpoints[0], 0, None)]).await;
+    let other = f.db.begin().await;
+    let tenant = f.tenant.uuid();
+    other
+        .execute_unprepared("SET LOCAL deadlock_timeout = '10s'")
+        .await
+        .unwrap();
+    other
+        .execute_unprepared(&format!(
+            "INSERT INTO customers (tenant_id, id, external_id, attributes, created_at, updated_at) \
+             VALUES ('{tenant}', '{}', 'b', '{{}}', now(), now())",
+            uuid::Uuid::now_v7()
+        ))
+        .await
+        .unwrap();
+    let f = std::sync::Arc::new(f);
+    let call = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            let items = vec![
+                event("e1", "a", f.touchpoints[1], 10, Some(1)),
+                event("e2", "b", f.touchpoints[0], 20, Some(-1)),
+            ];
+            f.store
+                .record_interactions(f.tenant, items.into_iter().map(Ok).collect())
+                .await
+        })
+    };
+    // Let the call lock `a` and start waiting for `b`.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other
+        .execute_unprepared(&format!(
+            "SELECT id FROM customers WHERE tenant_id = '{tenant}' AND external_id = 'a' FOR UPDATE"
+        ))
+        .await
+        .unwrap();
+    other.commit().await.unwrap();
+    let outcomes = call
+        .await
+        .unwrap()
+        .expect("the call succeeds on its second run");
+    assert_eq!(outcomes, [ItemOutcome::Accepted, ItemOutcome::Accepted]);
+    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    let interactions: i64 = snapshot
+        .stats
+        .iter()
+        .map(|(_, c)| c.tally.interactions)
+        .sum();
+    assert_eq!(interactions, 3, "each event counted once");
+    assert_rollups_match_rebuild(&f).await;
+}
+
+/// An ingest call for a new customer that another transaction creates at
+/// the same moment runs again and records the interaction for that
+/// customer, instead of failing or creating a second one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_created_meanwhile_is_used_by_ingest() {
+    use sea_orm::ConnectionTrait;
+    let Some(f) = setup(TestBackend::Postgres).await else {
+        return;
+    };
+    let other = f.db.begin().await;
+    other
+        .execute_unprepared(&format!(
+            "INSERT INTO customers (tenant_id, id, external_id, attributes, created_at, updated_at) \
+             VALUES ('{}', '{}', 'late', '{{}}', now(), now())",
+            f.tenant.uuid(),
+            uuid::Uuid::now_v7()
+        ))
+        .await
+        .unwrap();
+    let f = std::sync::Arc::new(f);
+    let call = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            let items = vec![
+                event("e1", "late", f.touchpoints[0], 0, Some(2)),
+                event("e2", "early", f.touchpoints[0], 5, None),
+            ];
+            f.store
+                .record_interactions(f.tenant, items.into_iter().map(Ok).collect())
+                .await
+        })
+    };
+    // Let the call miss the uncommitted row and wait on its key.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other.commit().await.unwrap();
+    let outcomes = call.await.unwrap().expect("the call succeeds");
+    assert_eq!(outcomes, [ItemOutcome::Accepted, ItemOutcome::Accepted]);
+    assert_eq!(f.store.count_customers(f.tenant, None).await.unwrap(), 2);
+    assert_rollups_match_rebuild(&f).await;
+}
+
+/// `upsertCustomers` for a customer that another transaction (an ingest
+/// call) creates at the same moment updates that customer instead of
+/// failing on the unique external id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upserting_a_customer_created_meanwhile_updates_it() {
+    use sea_orm::ConnectionTrait;
+    let Some(f) = setup(TestBackend::Postgres).await else {
+        return;
+    };
+    let other = f.db.begin().await;
+    other
+        .execute_unprepared(&format!(
+            "INSERT INTO customers (tenant_id, id, external_id, attributes, created_at, updated_at) \
+             VALUES ('{}', '{}', 'late', '{{}}', now(), now())",
+            f.tenant.uuid(),
+            uuid::Uuid::now_v7()
+        ))
+        .await
+        .unwrap();
+    let f = std::sync::Arc::new(f);
+    let upsert = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            let item = CustomerUpsert {
+                external_id: ExternalId::parse("e", "late").unwrap(),
+                persona_id: Some(Some(f.personas[1])),
+                attributes: None,
+            };
+            f.store.upsert_customers(f.tenant, vec![Ok(item)]).await
+        })
+    };
+    // Let the upsert miss the uncommitted row and wait on its key.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other.commit().await.unwrap();
+    let outcomes = upsert.await.unwrap().expect("the upsert succeeds");
+    let [CustomerOutcome::Updated(customer)] = &outcomes[..] else {
+        panic!("expected one update, got {outcomes:?}");
+    };
+    assert_eq!(customer.persona_id, Some(f.personas[1]));
+    let listed = f.store.count_customers(f.tenant, None).await.unwrap();
+    assert_eq!(listed, 1);
+}
+
 /// Two calls for the same customer: the second waits for the first's lock
 /// on the customer and must then see the first's interactions. Here the
 /// first stores a last-phase interaction the chain cannot use yet, and the

@@ -6,13 +6,14 @@ use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, Replace, StatsDelta, recompute_progress,
 };
 use super::{any_of, now, tenant_and_in};
+use crate::database::in_write_transaction;
 use crate::entity::{customer, interaction, journey_chain, persona};
 use crate::error::FoundExt;
 use crate::page::{KeysetOrder, SortKey, finish};
 use crate::{Page, PageRequest, Store, StoreError, convert};
 use chrono::{DateTime, Utc};
 use journeyd_domain::*;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Value,
@@ -126,6 +127,174 @@ async fn move_persona_stats(
     delta.apply(conn, tenant).await
 }
 
+/// The body of [`Store::upsert_customers`], in its transaction.
+async fn upsert_customers(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: TenantId,
+    items: &[Result<CustomerUpsert, CustomerOutcome>],
+) -> Result<Vec<CustomerOutcome>, StoreError> {
+    let t = tenant.uuid();
+    let personas: BTreeSet<Uuid> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .filter_map(|u| u.persona_id.flatten())
+        .map(PersonaId::uuid)
+        .collect();
+    let known_personas: BTreeSet<Uuid> = if personas.is_empty() {
+        BTreeSet::new()
+    } else {
+        persona::Entity::find()
+            .select_only()
+            .column(persona::Column::Id)
+            .filter(tenant_and_in(
+                txn,
+                persona::Column::TenantId,
+                tenant,
+                persona::Column::Id,
+                personas,
+            ))
+            .into_tuple::<Uuid>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let names = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .map(|u| u.external_id.as_str());
+    let existing: HashMap<String, customer::Model> = {
+        let names: Vec<&str> = names.collect();
+        let mut found = HashMap::new();
+        for chunk in names.chunks(MAX_PARAMS) {
+            let rows = customer::Entity::find()
+                .filter(customer::Column::TenantId.eq(t))
+                .filter(any_of(
+                    txn,
+                    customer::Column::ExternalId,
+                    chunk.iter().map(|s| s.to_string()),
+                ))
+                // In external-id order, as ingest locks them.
+                .order_by_asc(customer::Column::ExternalId)
+                .lock_exclusive()
+                .all(txn)
+                .await?;
+            found.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
+        }
+        found
+    };
+    let mut current: HashMap<String, customer::Model> = existing;
+    let mut outcomes = Vec::with_capacity(items.len());
+    for item in items {
+        let upsert = match item {
+            Ok(upsert) => upsert,
+            Err(outcome) => {
+                outcomes.push(outcome.clone());
+                continue;
+            }
+        };
+        if let Some(Some(persona)) = upsert.persona_id
+            && !known_personas.contains(&persona.uuid())
+        {
+            outcomes.push(CustomerOutcome::Rejected {
+                code: RejectionCode::NotFound,
+                message: "personaId: no such persona".into(),
+            });
+            continue;
+        }
+        let at = now();
+        let row = match current.get(upsert.external_id.as_str()).cloned() {
+            Some(row) => row,
+            None => {
+                let row = customer::Model {
+                    tenant_id: t,
+                    id: CustomerId::generate().uuid(),
+                    external_id: upsert.external_id.as_str().to_owned(),
+                    persona_id: upsert.persona_id.flatten().map(PersonaId::uuid),
+                    attributes: upsert
+                        .attributes
+                        .clone()
+                        .unwrap_or_else(|| serde_json::json!({})),
+                    created_at: at,
+                    updated_at: at,
+                };
+                if insert_customer(txn, &row).await? {
+                    current.insert(row.external_id.clone(), row.clone());
+                    outcomes.push(CustomerOutcome::Created(Box::new(customer_from(row)?)));
+                    continue;
+                }
+                // Created by another call since the lookup above (the insert
+                // waited for it to commit): this item updates it. Locked out
+                // of order, so without waiting; when the lock is taken, the
+                // transaction runs again.
+                customer::Entity::find()
+                    .filter(customer::Column::TenantId.eq(t))
+                    .filter(customer::Column::ExternalId.eq(upsert.external_id.as_str()))
+                    .lock_with_behavior(LockType::Update, LockBehavior::Nowait)
+                    .one(txn)
+                    .await?
+                    .found("customer")?
+            }
+        };
+        let persona = upsert
+            .persona_id
+            .map_or(row.persona_id, |p| p.map(PersonaId::uuid));
+        let attributes = upsert
+            .attributes
+            .clone()
+            .unwrap_or_else(|| row.attributes.clone());
+        if persona == row.persona_id && attributes == row.attributes {
+            outcomes.push(CustomerOutcome::Unchanged(Box::new(customer_from(row)?)));
+            continue;
+        }
+        if persona != row.persona_id {
+            move_persona_stats(
+                txn,
+                tenant,
+                row.id,
+                row.persona_id.unwrap_or(NO_PERSONA),
+                persona.unwrap_or(NO_PERSONA),
+            )
+            .await?;
+        }
+        let updated = customer::Model {
+            persona_id: persona,
+            attributes,
+            updated_at: at,
+            ..row
+        };
+        customer::Entity::update(customer::ActiveModel {
+            tenant_id: Set(t),
+            id: Set(updated.id),
+            persona_id: Set(updated.persona_id),
+            attributes: Set(updated.attributes.clone()),
+            updated_at: Set(at),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await?;
+        current.insert(updated.external_id.clone(), updated.clone());
+        outcomes.push(CustomerOutcome::Updated(Box::new(customer_from(updated)?)));
+    }
+    Ok(outcomes)
+}
+
+/// Inserts a new customer; `false` when one with the same external id is
+/// already there (created by a concurrent call).
+async fn insert_customer(
+    txn: &sea_orm::DatabaseTransaction,
+    row: &customer::Model,
+) -> Result<bool, StoreError> {
+    use sea_orm::sea_query::OnConflict;
+    let insert = customer::Entity::insert(customer::ActiveModel::from(row.clone())).on_conflict(
+        OnConflict::columns([customer::Column::TenantId, customer::Column::ExternalId])
+            .do_nothing()
+            .to_owned(),
+    );
+    let statement = sea_orm::QueryTrait::build(&insert, txn.get_database_backend());
+    Ok(txn.execute_raw(statement).await?.rows_affected() == 1)
+}
+
 impl Store {
     /// Creates or updates customers by external id, in one transaction.
     /// `items` holds, per item, a validated upsert or the outcome that
@@ -135,135 +304,7 @@ impl Store {
         tenant: TenantId,
         items: Vec<Result<CustomerUpsert, CustomerOutcome>>,
     ) -> Result<Vec<CustomerOutcome>, StoreError> {
-        let t = tenant.uuid();
-        let txn = self.db.begin_write().await?;
-        let personas: BTreeSet<Uuid> = items
-            .iter()
-            .filter_map(|i| i.as_ref().ok())
-            .filter_map(|u| u.persona_id.flatten())
-            .map(PersonaId::uuid)
-            .collect();
-        let known_personas: BTreeSet<Uuid> = if personas.is_empty() {
-            BTreeSet::new()
-        } else {
-            persona::Entity::find()
-                .select_only()
-                .column(persona::Column::Id)
-                .filter(tenant_and_in(
-                    &txn,
-                    persona::Column::TenantId,
-                    tenant,
-                    persona::Column::Id,
-                    personas,
-                ))
-                .into_tuple::<Uuid>()
-                .all(&txn)
-                .await?
-                .into_iter()
-                .collect()
-        };
-        let names = items
-            .iter()
-            .filter_map(|i| i.as_ref().ok())
-            .map(|u| u.external_id.as_str());
-        let existing: HashMap<String, customer::Model> = {
-            let names: Vec<&str> = names.collect();
-            let mut found = HashMap::new();
-            for chunk in names.chunks(MAX_PARAMS) {
-                let rows = customer::Entity::find()
-                    .filter(customer::Column::TenantId.eq(t))
-                    .filter(any_of(
-                        &txn,
-                        customer::Column::ExternalId,
-                        chunk.iter().map(|s| s.to_string()),
-                    ))
-                    .order_by_asc(customer::Column::Id)
-                    .lock_exclusive()
-                    .all(&txn)
-                    .await?;
-                found.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
-            }
-            found
-        };
-        let mut current: HashMap<String, customer::Model> = existing;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            let upsert = match item {
-                Ok(upsert) => upsert,
-                Err(outcome) => {
-                    outcomes.push(outcome);
-                    continue;
-                }
-            };
-            if let Some(Some(persona)) = upsert.persona_id
-                && !known_personas.contains(&persona.uuid())
-            {
-                outcomes.push(CustomerOutcome::Rejected {
-                    code: RejectionCode::NotFound,
-                    message: "personaId: no such persona".into(),
-                });
-                continue;
-            }
-            let at = now();
-            match current.get(upsert.external_id.as_str()).cloned() {
-                None => {
-                    let row = customer::Model {
-                        tenant_id: t,
-                        id: CustomerId::generate().uuid(),
-                        external_id: upsert.external_id.as_str().to_owned(),
-                        persona_id: upsert.persona_id.flatten().map(PersonaId::uuid),
-                        attributes: upsert.attributes.unwrap_or_else(|| serde_json::json!({})),
-                        created_at: at,
-                        updated_at: at,
-                    };
-                    customer::Entity::insert(customer::ActiveModel::from(row.clone()))
-                        .exec_without_returning(&txn)
-                        .await?;
-                    current.insert(row.external_id.clone(), row.clone());
-                    outcomes.push(CustomerOutcome::Created(Box::new(customer_from(row)?)));
-                }
-                Some(row) => {
-                    let persona = upsert
-                        .persona_id
-                        .map_or(row.persona_id, |p| p.map(PersonaId::uuid));
-                    let attributes = upsert.attributes.unwrap_or_else(|| row.attributes.clone());
-                    if persona == row.persona_id && attributes == row.attributes {
-                        outcomes.push(CustomerOutcome::Unchanged(Box::new(customer_from(row)?)));
-                        continue;
-                    }
-                    if persona != row.persona_id {
-                        move_persona_stats(
-                            &txn,
-                            tenant,
-                            row.id,
-                            row.persona_id.unwrap_or(NO_PERSONA),
-                            persona.unwrap_or(NO_PERSONA),
-                        )
-                        .await?;
-                    }
-                    let updated = customer::Model {
-                        persona_id: persona,
-                        attributes,
-                        updated_at: at,
-                        ..row
-                    };
-                    customer::Entity::update(customer::ActiveModel {
-                        tenant_id: Set(t),
-                        id: Set(updated.id),
-                        persona_id: Set(updated.persona_id),
-                        attributes: Set(updated.attributes.clone()),
-                        updated_at: Set(at),
-                        ..Default::default()
-                    })
-                    .exec(&txn)
-                    .await?;
-                    current.insert(updated.external_id.clone(), updated.clone());
-                    outcomes.push(CustomerOutcome::Updated(Box::new(customer_from(updated)?)));
-                }
-            }
-        }
-        txn.commit().await?;
-        Ok(outcomes)
+        in_write_transaction!(&self.db, |txn| upsert_customers(&txn, tenant, &items).await)
     }
 
     /// The customer with this external id.
@@ -450,45 +491,54 @@ impl Store {
         tenant: TenantId,
         external_id: &ExternalId,
     ) -> Result<u64, StoreError> {
-        let t = tenant.uuid();
-        let txn = self.db.begin_write().await?;
-        let row = customer::Entity::find()
-            .filter(customer::Column::TenantId.eq(t))
-            .filter(customer::Column::ExternalId.eq(external_id.as_str()))
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-            .found("customer")?;
-        let interactions = interaction::Entity::find()
-            .filter(interaction::Column::TenantId.eq(t))
-            .filter(interaction::Column::CustomerId.eq(row.id))
-            .all(&txn)
-            .await?;
-        let mut delta = StatsDelta::default();
-        let persona = row.persona_id.unwrap_or(NO_PERSONA);
-        for interaction in &interactions {
-            delta.add(&Contribution::of(interaction, persona), -1);
-        }
-        delta.apply(&txn, tenant).await?;
-        // By the customer's journeys too, so the primary key finds the rows.
-        let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
-        journey_chain::Entity::delete_many()
-            .filter(journey_chain::Column::TenantId.eq(t))
-            .filter(journey_chain::Column::JourneyId.is_in(journeys))
-            .filter(journey_chain::Column::CustomerId.eq(row.id))
-            .exec(&txn)
-            .await?;
-        interaction::Entity::delete_many()
-            .filter(interaction::Column::TenantId.eq(t))
-            .filter(interaction::Column::CustomerId.eq(row.id))
-            .exec(&txn)
-            .await?;
-        customer::Entity::delete_by_id((t, row.id))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(interactions.len() as u64)
+        in_write_transaction!(&self.db, |txn| {
+            delete_customer(&txn, tenant, external_id).await
+        })
     }
+}
+
+/// The body of [`Store::delete_customer`], in its transaction.
+async fn delete_customer(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: TenantId,
+    external_id: &ExternalId,
+) -> Result<u64, StoreError> {
+    let t = tenant.uuid();
+    let row = customer::Entity::find()
+        .filter(customer::Column::TenantId.eq(t))
+        .filter(customer::Column::ExternalId.eq(external_id.as_str()))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .found("customer")?;
+    let interactions = interaction::Entity::find()
+        .filter(interaction::Column::TenantId.eq(t))
+        .filter(interaction::Column::CustomerId.eq(row.id))
+        .all(txn)
+        .await?;
+    let mut delta = StatsDelta::default();
+    let persona = row.persona_id.unwrap_or(NO_PERSONA);
+    for interaction in &interactions {
+        delta.add(&Contribution::of(interaction, persona), -1);
+    }
+    delta.apply(txn, tenant).await?;
+    // By the customer's journeys too, so the primary key finds the rows.
+    let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
+    journey_chain::Entity::delete_many()
+        .filter(journey_chain::Column::TenantId.eq(t))
+        .filter(journey_chain::Column::JourneyId.is_in(journeys))
+        .filter(journey_chain::Column::CustomerId.eq(row.id))
+        .exec(txn)
+        .await?;
+    interaction::Entity::delete_many()
+        .filter(interaction::Column::TenantId.eq(t))
+        .filter(interaction::Column::CustomerId.eq(row.id))
+        .exec(txn)
+        .await?;
+    customer::Entity::delete_by_id((t, row.id))
+        .exec(txn)
+        .await?;
+    Ok(interactions.len() as u64)
 }
 
 /// Makes sure customers exist (creating unknown ones), for imports.
@@ -499,10 +549,9 @@ impl Store {
         tenant: TenantId,
         external_ids: &[ExternalId],
     ) -> Result<HashMap<String, CustomerId>, StoreError> {
-        let txn = self.db.begin_write().await?;
-        let found =
-            ensure_customers(&txn, tenant, external_ids.iter().map(ExternalId::as_str)).await?;
-        txn.commit().await?;
+        let found = in_write_transaction!(&self.db, |txn| {
+            ensure_customers(&txn, tenant, external_ids.iter().map(ExternalId::as_str)).await
+        })?;
         Ok(found
             .into_iter()
             .map(|(k, c)| (k, CustomerId::from_uuid(c.id)))

@@ -7,6 +7,7 @@ use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
 };
 use super::{any_of, now};
+use crate::database::in_write_transaction;
 use crate::entity::{customer, interaction, journey, touchpoint};
 use crate::{Store, StoreError};
 use journeyd_domain::*;
@@ -19,9 +20,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// One valid item on its way in: where it sits in the call, and what it resolved to.
-struct Resolved {
+struct Resolved<'a> {
     index: usize,
-    item: NewInteraction,
+    item: &'a NewInteraction,
     touchpoint: Uuid,
     journey: Uuid,
     hash: i64,
@@ -55,9 +56,13 @@ impl Store {
             }
         }
         if !valid.is_empty() {
-            let txn = self.db.begin_write().await?;
-            record(&txn, tenant, valid, &mut outcomes).await?;
-            txn.commit().await?;
+            // A retried transaction answers afresh.
+            outcomes = in_write_transaction!(&self.db, |txn| {
+                let mut answered = outcomes.clone();
+                record(&txn, tenant, &valid, &mut answered)
+                    .await
+                    .map(|()| answered)
+            })?;
         }
         Ok(outcomes
             .into_iter()
@@ -69,7 +74,7 @@ impl Store {
 async fn record(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
-    valid: Vec<(usize, NewInteraction)>,
+    valid: &[(usize, NewInteraction)],
     outcomes: &mut [Option<ItemOutcome>],
 ) -> Result<(), StoreError> {
     let t = tenant.uuid();
@@ -253,12 +258,12 @@ fn contribution(r: &Resolved, persona_key: Uuid) -> Contribution {
 
 /// Finds each item's touchpoint (by id, or by journey and key); items whose
 /// touchpoint does not exist for the tenant are rejected.
-async fn resolve_touchpoints(
+async fn resolve_touchpoints<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
-    valid: Vec<(usize, NewInteraction)>,
+    valid: &'a [(usize, NewInteraction)],
     outcomes: &mut [Option<ItemOutcome>],
-) -> Result<Vec<Resolved>, StoreError> {
+) -> Result<Vec<Resolved<'a>>, StoreError> {
     use touchpoint::Column as T;
     let t = tenant.uuid();
     let ids: BTreeSet<Uuid> = valid
@@ -312,6 +317,7 @@ async fn resolve_touchpoints(
     }
     let mut resolved = Vec::with_capacity(valid.len());
     for (index, item) in valid {
+        let index = *index;
         let found = match &item.touchpoint {
             TouchpointRef::Id(id) => by_id.get(&id.uuid()).map(|journey| (id.uuid(), *journey)),
             TouchpointRef::Key(journey, key) => by_key
@@ -355,89 +361,173 @@ pub(crate) struct KnownCustomer {
 
 /// Every customer named, creating the unknown ones.
 ///
-/// On PostgreSQL the customers' rows stay locked until the transaction ends
-/// (existing ones locked in id order, new ones by their insert), so calls
-/// that touch the same customers run one after the other and each sees the
-/// other's interactions when it updates the rollups. SQLite runs one writing
-/// transaction at a time and needs no locks.
+/// On PostgreSQL the customers' rows stay locked until the transaction ends,
+/// so calls that touch the same customers run one after the other and each
+/// sees the other's interactions when it updates the rollups. One statement
+/// creates the unknown customers and locks the known ones, all in
+/// external-id order, so two calls never wait for each other in a cycle
+/// (locking the known ones first and creating the rest after would: a
+/// customer another call creates in between is locked out of order). SQLite
+/// runs one writing transaction at a time and needs no locks.
 pub(crate) async fn ensure_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
     external_ids: impl Iterator<Item = &'a str>,
 ) -> Result<HashMap<String, KnownCustomer>, StoreError> {
-    use customer::Column as C;
-    let t = tenant.uuid();
     let wanted: BTreeSet<&str> = external_ids.collect();
-    let mut known = find_customers(txn, tenant, wanted.iter().copied()).await?;
-    let missing: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|id| !known.contains_key(*id))
-        .collect();
-    if !missing.is_empty() {
-        let at = now();
-        let empty = serde_json::json!({});
-        for chunk in missing.chunks(MAX_PARAMS / 7) {
-            let mut insert = Query::insert();
-            insert.into_table(customer::Entity).columns([
-                C::TenantId,
-                C::Id,
-                C::ExternalId,
-                C::PersonaId,
-                C::Attributes,
-                C::CreatedAt,
-                C::UpdatedAt,
-            ]);
-            for external in chunk {
-                insert.values_panic([
-                    t.into(),
-                    CustomerId::generate().uuid().into(),
-                    (*external).into(),
-                    Option::<Uuid>::None.into(),
-                    empty.clone().into(),
-                    at.into(),
-                    at.into(),
-                ]);
+    match txn.get_database_backend() {
+        DbBackend::Postgres => {
+            let created = create_or_lock_customers(txn, tenant, &wanted).await?;
+            let existing = wanted
+                .iter()
+                .copied()
+                .filter(|id| !created.contains_key(*id));
+            let mut known = find_customers(txn, tenant, existing).await?;
+            // Read once every customer is locked: a call that held one of
+            // them has committed by now, and this statement sees its
+            // interactions. A statement before the locks could not: its
+            // snapshot would be older than the wait.
+            let latest = latest_interactions(txn, tenant, known.values().map(|c| c.id)).await?;
+            for customer in known.values_mut() {
+                customer.latest = latest.get(&customer.id).copied();
             }
-            insert.on_conflict(
-                OnConflict::columns([C::TenantId, C::ExternalId])
-                    .do_nothing()
-                    .to_owned(),
-            );
-            txn.execute(&insert).await?;
+            known.extend(created);
+            Ok(known)
         }
-        // Read back: a concurrent call may have created some of them first.
-        known.extend(find_customers(txn, tenant, missing.into_iter()).await?);
-    }
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Read once every customer is locked: a call that held one of them
-        // has committed by now, and this statement sees its interactions.
-        // The locking statement cannot: its snapshot was taken before it
-        // waited for the locks.
-        let ids: Vec<Uuid> = known.values().map(|c| c.id).collect();
-        let mut latest: HashMap<Uuid, i64> = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(MAX_PARAMS) {
-            use interaction::Column as I;
-            use sea_orm::sea_query::ExprTrait;
-            let rows: Vec<(Uuid, Option<i64>)> = interaction::Entity::find()
-                .select_only()
-                .column(I::CustomerId)
-                .column_as(sea_orm::sea_query::Expr::col(I::OccurredAt).max(), "latest")
-                .filter(I::TenantId.eq(t))
-                .filter(any_of(txn, I::CustomerId, chunk.iter().copied()))
-                .group_by(I::CustomerId)
-                .into_tuple()
-                .all(txn)
-                .await?;
-            latest.extend(rows.into_iter().filter_map(|(c, at)| Some((c, at?))));
-        }
-        for customer in known.values_mut() {
-            customer.latest = latest.get(&customer.id).copied();
+        _ => {
+            let mut known = find_customers(txn, tenant, wanted.iter().copied()).await?;
+            let missing: Vec<&str> = wanted
+                .iter()
+                .copied()
+                .filter(|id| !known.contains_key(*id))
+                .collect();
+            known.extend(create_customers(txn, tenant, &missing).await?);
+            Ok(known)
         }
     }
-    Ok(known)
 }
 
+/// A customer created just now: no persona, no interactions.
+fn new_customer(id: Uuid) -> KnownCustomer {
+    KnownCustomer {
+        id,
+        persona: None,
+        latest: None,
+    }
+}
+
+/// PostgreSQL: creates the customers of `wanted` that do not exist and locks
+/// those that do, in one statement, in external-id order. `ON CONFLICT DO
+/// UPDATE ... WHERE false` locks a conflicting row without writing it (its
+/// `FOR NO KEY UPDATE` lock, as an update would take). Returns the created
+/// ones; the array parameters keep the statement text, and so its prepared
+/// plan, the same for every call.
+async fn create_or_lock_customers(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    wanted: &BTreeSet<&str>,
+) -> Result<HashMap<String, KnownCustomer>, StoreError> {
+    use sea_orm::sea_query::ArrayType;
+    let ids: Vec<Value> = wanted
+        .iter()
+        .map(|_| CustomerId::generate().uuid().into())
+        .collect();
+    let externals: Vec<Value> = wanted.iter().map(|e| (*e).into()).collect();
+    let statement = sea_orm::Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO customers \
+         (tenant_id, id, external_id, persona_id, attributes, created_at, updated_at) \
+         SELECT $1, n.id, n.external_id, NULL, '{}'::jsonb, $4, $4 \
+         FROM UNNEST($2::uuid[], $3::text[]) AS n (id, external_id) \
+         ORDER BY n.external_id \
+         ON CONFLICT (tenant_id, external_id) DO UPDATE \
+         SET updated_at = customers.updated_at WHERE false \
+         RETURNING external_id, id",
+        [
+            tenant.uuid().into(),
+            Value::Array(ArrayType::Uuid, Some(Box::new(ids))),
+            Value::Array(ArrayType::String, Some(Box::new(externals))),
+            now().into(),
+        ],
+    );
+    let mut created = HashMap::new();
+    for row in txn.query_all_raw(statement).await? {
+        let external: String = row.try_get("", "external_id")?;
+        created.insert(external, new_customer(row.try_get("", "id")?));
+    }
+    Ok(created)
+}
+
+/// SQLite: creates these customers, which do not exist (the caller holds
+/// the database's write lock).
+async fn create_customers(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    missing: &[&str],
+) -> Result<HashMap<String, KnownCustomer>, StoreError> {
+    use customer::Column as C;
+    let at = now();
+    let empty = serde_json::json!({});
+    let mut created = HashMap::with_capacity(missing.len());
+    for chunk in missing.chunks(MAX_PARAMS / 7) {
+        let mut insert = Query::insert();
+        insert.into_table(customer::Entity).columns([
+            C::TenantId,
+            C::Id,
+            C::ExternalId,
+            C::PersonaId,
+            C::Attributes,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ]);
+        for external in chunk {
+            let id = CustomerId::generate().uuid();
+            created.insert((*external).to_owned(), new_customer(id));
+            insert.values_panic([
+                tenant.uuid().into(),
+                id.into(),
+                (*external).into(),
+                Option::<Uuid>::None.into(),
+                empty.clone().into(),
+                at.into(),
+                at.into(),
+            ]);
+        }
+        txn.execute(&insert).await?;
+    }
+    Ok(created)
+}
+
+/// Each of these customers' latest interaction (in any journey).
+async fn latest_interactions(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    customers: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, i64>, StoreError> {
+    use interaction::Column as I;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let ids: Vec<Uuid> = customers.collect();
+    let mut latest = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let rows: Vec<(Uuid, Option<i64>)> = interaction::Entity::find()
+            .select_only()
+            .column(I::CustomerId)
+            .column_as(Expr::col(I::OccurredAt).max(), "latest")
+            .filter(I::TenantId.eq(tenant.uuid()))
+            .filter(any_of(txn, I::CustomerId, chunk.iter().copied()))
+            .group_by(I::CustomerId)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        latest.extend(rows.into_iter().filter_map(|(c, at)| Some((c, at?))));
+    }
+    Ok(latest)
+}
+
+/// These customers as stored (unknown ones are left out). On SQLite with
+/// their latest interaction, in the same statement: one probe of the index
+/// (tenant, customer, occurred_at) per customer. PostgreSQL reads it once
+/// the customers are locked (`ensure_customers`).
 async fn find_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -445,10 +535,6 @@ async fn find_customers<'a>(
 ) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     use customer::Column as C;
     use sea_orm::sea_query::Expr;
-    // On SQLite (one writer at a time) the latest interaction comes in the
-    // same statement: one probe of the customer index (tenant, customer,
-    // occurred_at) per customer. PostgreSQL reads it once the customers are
-    // locked (`ensure_customers`).
     let latest = Expr::cust(match txn.get_database_backend() {
         DbBackend::Postgres => "CAST(NULL AS BIGINT)",
         _ => {
@@ -460,7 +546,7 @@ async fn find_customers<'a>(
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
-        let mut select = customer::Entity::find()
+        let rows: Vec<(String, Uuid, Option<Uuid>, Option<i64>)> = customer::Entity::find()
             .select_only()
             .columns([C::ExternalId, C::Id, C::PersonaId])
             .column_as(latest.clone(), "latest")
@@ -469,16 +555,10 @@ async fn find_customers<'a>(
                 txn,
                 C::ExternalId,
                 chunk.iter().map(|s| s.to_string()),
-            ));
-        if txn.get_database_backend() == DbBackend::Postgres {
-            // Locked in id order (see `ensure_customers`). SQLite needs no
-            // locks, and there the order can make the planner walk every
-            // customer of the tenant by id instead of probing the
-            // external-id index (EXPLAIN QUERY PLAN, SQLite 3.40).
-            select = select.order_by_asc(C::Id).lock_exclusive();
-        }
-        let rows: Vec<(String, Uuid, Option<Uuid>, Option<i64>)> =
-            select.into_tuple().all(txn).await?;
+            ))
+            .into_tuple()
+            .all(txn)
+            .await?;
         found.extend(rows.into_iter().map(|(external, id, persona, latest)| {
             (
                 external,
