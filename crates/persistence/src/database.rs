@@ -64,6 +64,8 @@ pub struct Database {
     conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
     max_connections: u32,
+    /// SQLite: stops the background checkpointer when the last clone goes.
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Database {
@@ -71,7 +73,10 @@ impl Database {
     ///
     /// SQLite runs in WAL mode with foreign keys enforced and a busy timeout,
     /// so readers never block the writer and writers queue instead of failing;
-    /// reads go through a memory map.
+    /// reads go through a memory map. Its checkpoints (copying the WAL into
+    /// the database file and syncing it) run in the background
+    /// ([`Checkpointer`]), not in the commit of whichever request crossed the
+    /// WAL's size limit.
     pub async fn connect(url: &str, options: &DatabaseOptions) -> Result<Self, StoreError> {
         let mut connect = ConnectOptions::new(url);
         connect
@@ -91,6 +96,9 @@ impl Database {
                     .pragma("mmap_size", (1u64 << 30).to_string())
                     .pragma("cache_size", "-16384")
                     .pragma("temp_store", "memory")
+                    // The background checkpointer keeps the WAL short; a
+                    // commit checkpoints only if it falls far behind.
+                    .pragma("wal_autocheckpoint", FALLBACK_CHECKPOINT_PAGES.to_string())
             });
         let mut conn = sea_orm::Database::connect(connect).await?;
         let statements = Arc::new(AtomicU64::new(0));
@@ -98,10 +106,15 @@ impl Database {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
+        let checkpointer = match conn.get_database_backend() {
+            DbBackend::Sqlite => Checkpointer::start(&conn).await?.map(Arc::new),
+            _ => None,
+        };
         Ok(Self {
             conn,
             statements,
             max_connections: options.max_connections,
+            _checkpointer: checkpointer,
         })
     }
 
@@ -244,6 +257,71 @@ pub(crate) use in_write_transaction;
 /// How many times [`in_write_transaction!`] runs a transaction that the database
 /// keeps aborting for deadlocks or serialization failures.
 pub(crate) const WRITE_ATTEMPTS: u32 = 5;
+
+/// How many WAL pages (4 KiB) a SQLite commit lets pile up before it
+/// checkpoints itself: only when the background checkpointer falls behind.
+const FALLBACK_CHECKPOINT_PAGES: u32 = 16_384;
+
+/// How often the background checkpointer copies the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// SQLite's WAL checkpoints, run by a task of their own on a connection of
+/// their own.
+///
+/// With SQLite's default, the commit that pushes the WAL past 1000 pages
+/// copies it into the database file and waits for two `fsync`s: that
+/// request pays for all the writes before it (a third of a 1000-event ingest
+/// call, BENCHMARKS.md). Here a task runs a passive checkpoint five times a
+/// second instead; it never waits for readers or the writer, and commits go
+/// on while it runs. Durability is unchanged: in WAL mode with
+/// `synchronous = NORMAL` a commit is in the WAL before it is answered,
+/// whoever checkpoints it later. The task stops when the pool is dropped.
+struct Checkpointer {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the task on its own connection (none for an in-memory database).
+    async fn start(pool_conn: &DatabaseConnection) -> Result<Option<Self>, StoreError> {
+        use sea_orm::sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+        let pool = pool_conn.get_sqlite_connection_pool();
+        let options = pool.connect_options();
+        if options.get_filename().as_os_str() == ":memory:" {
+            return Ok(None);
+        }
+        let mut conn = options
+            .as_ref()
+            .clone()
+            .disable_statement_logging()
+            .connect()
+            .await
+            .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tick.tick() => {}
+                }
+                if let Err(err) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                    tracing::warn!(error = %err, "background WAL checkpoint failed");
+                }
+            }
+            let _ = conn.close().await;
+        });
+        Ok(Some(Self { stop: Some(stop) }))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
 
 impl Database {
     /// Runs one SQL statement as written (administration and tests only).
