@@ -382,15 +382,11 @@ pub(crate) async fn ensure_customers<'a>(
                 .iter()
                 .copied()
                 .filter(|id| !created.contains_key(*id));
-            let mut known = find_customers(txn, tenant, existing).await?;
             // Read once every customer is locked: a call that held one of
-            // them has committed by now, and this statement sees its
-            // interactions. A statement before the locks could not: its
-            // snapshot would be older than the wait.
-            let latest = latest_interactions(txn, tenant, known.values().map(|c| c.id)).await?;
-            for customer in known.values_mut() {
-                customer.latest = latest.get(&customer.id).copied();
-            }
+            // them has committed by now, and this statement's snapshot sees
+            // its interactions. The locking statement's could not: it was
+            // taken before the wait.
+            let mut known = find_customers(txn, tenant, existing).await?;
             known.extend(created);
             Ok(known)
         }
@@ -498,36 +494,9 @@ async fn create_customers(
     Ok(created)
 }
 
-/// Each of these customers' latest interaction (in any journey).
-async fn latest_interactions(
-    txn: &impl ConnectionTrait,
-    tenant: TenantId,
-    customers: impl Iterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, i64>, StoreError> {
-    use interaction::Column as I;
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    let ids: Vec<Uuid> = customers.collect();
-    let mut latest = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let rows: Vec<(Uuid, Option<i64>)> = interaction::Entity::find()
-            .select_only()
-            .column(I::CustomerId)
-            .column_as(Expr::col(I::OccurredAt).max(), "latest")
-            .filter(I::TenantId.eq(tenant.uuid()))
-            .filter(any_of(txn, I::CustomerId, chunk.iter().copied()))
-            .group_by(I::CustomerId)
-            .into_tuple()
-            .all(txn)
-            .await?;
-        latest.extend(rows.into_iter().filter_map(|(c, at)| Some((c, at?))));
-    }
-    Ok(latest)
-}
-
-/// These customers as stored (unknown ones are left out). On SQLite with
-/// their latest interaction, in the same statement: one probe of the index
-/// (tenant, customer, occurred_at) per customer. PostgreSQL reads it once
-/// the customers are locked (`ensure_customers`).
+/// These customers as stored (unknown ones are left out), with their latest
+/// interaction: one probe of the index (tenant, customer, occurred_at) per
+/// customer.
 async fn find_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -535,14 +504,11 @@ async fn find_customers<'a>(
 ) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     use customer::Column as C;
     use sea_orm::sea_query::Expr;
-    let latest = Expr::cust(match txn.get_database_backend() {
-        DbBackend::Postgres => "CAST(NULL AS BIGINT)",
-        _ => {
-            "(SELECT MAX(\"i\".\"occurred_at\") FROM \"interactions\" AS \"i\" \
-             WHERE \"i\".\"tenant_id\" = \"customers\".\"tenant_id\" \
-             AND \"i\".\"customer_id\" = \"customers\".\"id\")"
-        }
-    });
+    let latest = Expr::cust(
+        "(SELECT MAX(\"i\".\"occurred_at\") FROM \"interactions\" AS \"i\" \
+         WHERE \"i\".\"tenant_id\" = \"customers\".\"tenant_id\" \
+         AND \"i\".\"customer_id\" = \"customers\".\"id\")",
+    );
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
