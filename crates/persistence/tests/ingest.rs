@@ -125,6 +125,24 @@ on_both_databases!(setup =>
     a_call_waiting_for_a_customer_sees_the_calls_before_it,
 );
 
+/// Creates customer `external_id` in the test's own transaction `txn`
+/// (uncommitted until the test commits it).
+async fn create_customer_in(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: TenantId,
+    external_id: &str,
+) {
+    use sea_orm::ConnectionTrait;
+    txn.execute_unprepared(&format!(
+        "INSERT INTO customers (tenant_id, id, external_id, attributes, created_at, updated_at) \
+         VALUES ('{}', '{}', '{external_id}', '{{}}', now(), now())",
+        tenant.uuid(),
+        uuid::Uuid::now_v7()
+    ))
+    .await
+    .unwrap();
+}
+
 /// A call that meets another transaction in a deadlock on the customers'
 /// rows is aborted by PostgreSQL and runs again, instead of failing. The
 /// other transaction creates customer `b` and keeps it uncommitted; the call
@@ -146,14 +164,7 @@ async fn a_call_aborted_by_a_deadlock_runs_again() {
         .execute_unprepared("SET LOCAL deadlock_timeout = '10s'")
         .await
         .unwrap();
-    other
-        .execute_unprepared(&format!(
-            "INSERT INTO customers (tenant_id, id, external_id, attributes, created_at, updated_at) \
-             VALUES ('{tenant}', '{}', 'b', '{{}}', now(), now())",
-            uuid::Uuid::now_v7()
-        ))
-        .await
-        .unwrap();
+    create_customer_in(&other, f.tenant, "b").await;
     let f = std::sync::Arc::new(f);
     let call = {
         let f = f.clone();
@@ -196,20 +207,11 @@ async fn a_call_aborted_by_a_deadlock_runs_again() {
 /// customer, instead of failing or creating a second one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_created_meanwhile_is_used_by_ingest() {
-    use sea_orm::ConnectionTrait;
     let Some(f) = setup(TestBackend::Postgres).await else {
         return;
     };
     let other = f.db.begin().await;
-    other
-        .execute_unprepared(&format!(
-            "INSERT INTO customers (tenant_id, id, external_id, attributes, created_at, updated_at) \
-             VALUES ('{}', '{}', 'late', '{{}}', now(), now())",
-            f.tenant.uuid(),
-            uuid::Uuid::now_v7()
-        ))
-        .await
-        .unwrap();
+    create_customer_in(&other, f.tenant, "late").await;
     let f = std::sync::Arc::new(f);
     let call = {
         let f = f.clone();
@@ -237,20 +239,11 @@ async fn a_customer_created_meanwhile_is_used_by_ingest() {
 /// failing on the unique external id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upserting_a_customer_created_meanwhile_updates_it() {
-    use sea_orm::ConnectionTrait;
     let Some(f) = setup(TestBackend::Postgres).await else {
         return;
     };
     let other = f.db.begin().await;
-    other
-        .execute_unprepared(&format!(
-            "INSERT INTO customers (tenant_id, id, external_id, attributes, created_at, updated_at) \
-             VALUES ('{}', '{}', 'late', '{{}}', now(), now())",
-            f.tenant.uuid(),
-            uuid::Uuid::now_v7()
-        ))
-        .await
-        .unwrap();
+    create_customer_in(&other, f.tenant, "late").await;
     let f = std::sync::Arc::new(f);
     let upsert = {
         let f = f.clone();
