@@ -318,6 +318,17 @@ impl Telemetry {
             "The most connections the pool opens.",
         );
         let _ = writeln!(out, "journeyd_db_pool_max_connections {}", pool.max);
+        header(
+            &mut out,
+            "journeyd_db_transactions_retried_total",
+            "counter",
+            "Write transactions run again after the database aborted them (deadlock, lock conflict).",
+        );
+        let _ = writeln!(
+            out,
+            "journeyd_db_transactions_retried_total {}",
+            pool.transactions_retried
+        );
         out
     }
 }
@@ -371,6 +382,7 @@ mod tests {
             open: 3,
             idle: 1,
             max: 16,
+            transactions_retried: 2,
         }
     }
 
@@ -406,6 +418,7 @@ mod tests {
             "4"
         );
         assert_eq!(line("journeyd_db_pool_connections{state=\"in_use\"}"), "2");
+        assert_eq!(line("journeyd_db_transactions_retried_total"), "2");
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub struct PoolStatus {
     pub idle: u32,
     /// The most connections the pool opens.
     pub max: u32,
+    /// Write transactions run again since the pool was opened, after the
+    /// database aborted them for a deadlock or a lock conflict.
+    pub transactions_retried: u64,
 }
 
 /// A connection pool to journeyd's database, counting the statements it runs.
@@ -63,6 +66,7 @@ pub struct PoolStatus {
 pub struct Database {
     conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    retried: Arc<AtomicU64>,
     max_connections: u32,
     /// SQLite: stops the background checkpointer when the last clone goes.
     _checkpointer: Option<Arc<Checkpointer>>,
@@ -113,6 +117,7 @@ impl Database {
         Ok(Self {
             conn,
             statements,
+            retried: Arc::new(AtomicU64::new(0)),
             max_connections: options.max_connections,
             _checkpointer: checkpointer,
         })
@@ -134,6 +139,7 @@ impl Database {
             open,
             idle: u32::try_from(idle).unwrap_or(u32::MAX),
             max: self.max_connections,
+            transactions_retried: self.retried.load(Ordering::Relaxed),
         }
     }
 
@@ -207,6 +213,7 @@ impl Database {
     pub(crate) async fn run_again(&self, err: &StoreError, attempt: u32) -> bool {
         let again = err.is_transient_conflict() && attempt < WRITE_ATTEMPTS;
         if again {
+            self.retried.fetch_add(1, Ordering::Relaxed);
             tracing::info!(attempt, error = %err, "transaction aborted by the database, running it again");
             let jitter = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -147,10 +147,10 @@ async fn create_customer_in(
 /// rows is aborted by PostgreSQL and runs again, instead of failing. The
 /// other transaction creates customer `b` and keeps it uncommitted; the call
 /// locks customer `a` (in external-id order), then waits to create `b` as
-/// well; the other transaction then asks for `a`, out of that order. PostgreSQL aborts the call (its
-/// deadlock check runs first: the other transaction waits 10 s before
-/// checking), the other transaction commits, and the call's second run
-/// stores everything.
+/// well; the other transaction then asks for `a`, out of that order.
+/// PostgreSQL aborts the call (its deadlock check runs first: the other
+/// transaction waits 10 s before checking), the other transaction commits,
+/// and the call's second run stores everything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_aborted_by_a_deadlock_runs_again() {
     use sea_orm::ConnectionTrait;
@@ -192,6 +192,7 @@ async fn a_call_aborted_by_a_deadlock_runs_again() {
         .unwrap()
         .expect("the call succeeds on its second run");
     assert_eq!(outcomes, [ItemOutcome::Accepted, ItemOutcome::Accepted]);
+    assert_eq!(f.db.database.pool_status().transactions_retried, 1);
     let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
     let interactions: i64 = snapshot
         .stats
