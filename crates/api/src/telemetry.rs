@@ -322,7 +322,7 @@ impl Telemetry {
             &mut out,
             "journeyd_db_transactions_retried_total",
             "counter",
-            "Write transactions run again after the database aborted them (deadlock, lock conflict).",
+            "Write transactions run again after the database aborted them (deadlock, serialization failure).",
         );
         let _ = writeln!(
             out,

@@ -57,7 +57,7 @@ pub struct PoolStatus {
     /// The most connections the pool opens.
     pub max: u32,
     /// Write transactions run again since the pool was opened, after the
-    /// database aborted them for a deadlock or a lock conflict.
+    /// database aborted them for a deadlock or a serialization failure.
     pub transactions_retried: u64,
 }
 
@@ -230,13 +230,12 @@ impl Database {
 /// ([`Database::begin_write`]) and commits it.
 ///
 /// When PostgreSQL aborts the transaction to break a deadlock or for a
-/// serialization failure, nothing of it is stored, and `$work` runs again on
-/// a fresh transaction, up to [`WRITE_ATTEMPTS`] times in all. Calls that
-/// lock many rows at once (an ingest batch's customers) can meet in a cycle
-/// however carefully they order their locks: a row that another call creates
-/// in the meantime is locked out of order. (A macro, not a method taking a
-/// closure: the futures of closures that borrow the transaction cannot be
-/// shown to be `Send`.)
+/// serialization failure, nothing of it is stored, and `$work` runs again on a fresh transaction,
+/// up to [`WRITE_ATTEMPTS`] times in all. Writers that lock customers take
+/// them in external-id order (`ingest::ensure_customers`), so they should
+/// not deadlock each other; this is the safety net for any order that does
+/// cross. (A macro, not a method taking a closure: the futures of closures
+/// that borrow the transaction cannot be shown to be `Send`.)
 macro_rules! in_write_transaction {
     ($db:expr, |$txn:ident| $work:expr) => {{
         let db: &$crate::Database = $db;

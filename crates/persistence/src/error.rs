@@ -70,8 +70,7 @@ fn is_unavailable(err: &DbErr) -> bool {
 
 impl StoreError {
     /// Whether PostgreSQL aborted the transaction to resolve a deadlock
-    /// (40P01), for a serialization failure (40001) or because a row it
-    /// asked to lock without waiting was taken (55P03): running it again
+    /// (40P01) or for a serialization failure (40001): running it again
     /// from the start is safe and will most likely succeed.
     pub(crate) fn is_transient_conflict(&self) -> bool {
         let (StoreError::Database(DbErr::Exec(RuntimeErr::SqlxError(err)))
@@ -82,7 +81,7 @@ impl StoreError {
         match &**err {
             sea_orm::sqlx::Error::Database(db) => db
                 .code()
-                .is_some_and(|code| matches!(&*code, "40P01" | "40001" | "55P03")),
+                .is_some_and(|code| matches!(&*code, "40P01" | "40001")),
             _ => false,
         }
     }

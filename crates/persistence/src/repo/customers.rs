@@ -1,7 +1,7 @@
 //! Customers: upserted by external id (the CRM's key), listed, read with
 //! their interactions, and forgotten completely on request.
 
-use super::ingest::ensure_customers;
+use super::ingest::{create_or_lock_customers, ensure_customers};
 use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, Replace, StatsDelta, recompute_progress,
 };
@@ -13,12 +13,12 @@ use crate::page::{KeysetOrder, SortKey, finish};
 use crate::{Page, PageRequest, Store, StoreError, convert};
 use chrono::{DateTime, Utc};
 use journeyd_domain::*;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Value,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Value,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// A customer's place in a listing (customers are listed by creation time).
@@ -106,25 +106,28 @@ pub(crate) fn interaction_from(row: interaction::Model) -> Result<Interaction, S
     })
 }
 
-/// Moves a customer's contributions in the stats rollup from one persona to another.
+/// Adds to `delta` the move of a customer's contributions in the stats
+/// rollup from one persona to another. Callers apply one delta for all
+/// their customers: one statement that writes the stats rows in key order,
+/// as ingest does.
 async fn move_persona_stats(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     customer: Uuid,
     from: Uuid,
     to: Uuid,
+    delta: &mut StatsDelta,
 ) -> Result<(), StoreError> {
     let rows = interaction::Entity::find()
         .filter(interaction::Column::TenantId.eq(tenant.uuid()))
         .filter(interaction::Column::CustomerId.eq(customer))
         .all(conn)
         .await?;
-    let mut delta = StatsDelta::default();
     for row in &rows {
         delta.add(&Contribution::of(row, from), -1);
         delta.add(&Contribution::of(row, to), 1);
     }
-    delta.apply(conn, tenant).await
+    Ok(())
 }
 
 /// The body of [`Store::upsert_customers`], in its transaction.
@@ -159,12 +162,31 @@ async fn upsert_customers(
             .into_iter()
             .collect()
     };
-    let names = items
+    let unknown_persona = |u: &CustomerUpsert| {
+        u.persona_id
+            .flatten()
+            .is_some_and(|p| !known_personas.contains(&p.uuid()))
+    };
+    // Items naming an unknown persona are rejected below and create nothing.
+    let names: BTreeSet<&str> = items
         .iter()
         .filter_map(|i| i.as_ref().ok())
-        .map(|u| u.external_id.as_str());
+        .filter(|u| !unknown_persona(u))
+        .map(|u| u.external_id.as_str())
+        .collect();
+    // On PostgreSQL every customer of the call is created or locked first,
+    // in one statement and in external-id order, as ingest does: two calls
+    // never wait for each other in a cycle. The created ones get their
+    // persona and attributes from their item below.
+    let mut created: HashSet<String> = match txn.get_database_backend() {
+        DbBackend::Postgres => create_or_lock_customers(txn, tenant, &names)
+            .await?
+            .into_keys()
+            .collect(),
+        _ => HashSet::new(),
+    };
     let existing: HashMap<String, customer::Model> = {
-        let names: Vec<&str> = names.collect();
+        let names: Vec<&str> = names.into_iter().collect();
         let mut found = HashMap::new();
         for chunk in names.chunks(MAX_PARAMS) {
             let rows = customer::Entity::find()
@@ -174,9 +196,6 @@ async fn upsert_customers(
                     customer::Column::ExternalId,
                     chunk.iter().map(|s| s.to_string()),
                 ))
-                // In external-id order, as ingest locks them.
-                .order_by_asc(customer::Column::ExternalId)
-                .lock_exclusive()
                 .all(txn)
                 .await?;
             found.extend(rows.into_iter().map(|r| (r.external_id.clone(), r)));
@@ -185,6 +204,7 @@ async fn upsert_customers(
     };
     let mut current: HashMap<String, customer::Model> = existing;
     let mut outcomes = Vec::with_capacity(items.len());
+    let mut moves = StatsDelta::default();
     for item in items {
         let upsert = match item {
             Ok(upsert) => upsert,
@@ -193,9 +213,7 @@ async fn upsert_customers(
                 continue;
             }
         };
-        if let Some(Some(persona)) = upsert.persona_id
-            && !known_personas.contains(&persona.uuid())
-        {
+        if unknown_persona(upsert) {
             outcomes.push(CustomerOutcome::Rejected {
                 code: RejectionCode::NotFound,
                 message: "personaId: no such persona".into(),
@@ -203,9 +221,12 @@ async fn upsert_customers(
             continue;
         }
         let at = now();
+        let fresh = created.remove(upsert.external_id.as_str());
         let row = match current.get(upsert.external_id.as_str()).cloned() {
             Some(row) => row,
             None => {
+                // SQLite: the call holds the database's write lock, nobody
+                // else creates customers meanwhile.
                 let row = customer::Model {
                     tenant_id: t,
                     id: CustomerId::generate().uuid(),
@@ -218,22 +239,12 @@ async fn upsert_customers(
                     created_at: at,
                     updated_at: at,
                 };
-                if insert_customer(txn, &row).await? {
-                    current.insert(row.external_id.clone(), row.clone());
-                    outcomes.push(CustomerOutcome::Created(Box::new(customer_from(row)?)));
-                    continue;
-                }
-                // Created by another call since the lookup above (the insert
-                // waited for it to commit): this item updates it. Locked out
-                // of order, so without waiting; when the lock is taken, the
-                // transaction runs again.
-                customer::Entity::find()
-                    .filter(customer::Column::TenantId.eq(t))
-                    .filter(customer::Column::ExternalId.eq(upsert.external_id.as_str()))
-                    .lock_with_behavior(LockType::Update, LockBehavior::Nowait)
-                    .one(txn)
-                    .await?
-                    .found("customer")?
+                customer::Entity::insert(customer::ActiveModel::from(row.clone()))
+                    .exec_without_returning(txn)
+                    .await?;
+                current.insert(row.external_id.clone(), row.clone());
+                outcomes.push(CustomerOutcome::Created(Box::new(customer_from(row)?)));
+                continue;
             }
         };
         let persona = upsert
@@ -244,16 +255,22 @@ async fn upsert_customers(
             .clone()
             .unwrap_or_else(|| row.attributes.clone());
         if persona == row.persona_id && attributes == row.attributes {
-            outcomes.push(CustomerOutcome::Unchanged(Box::new(customer_from(row)?)));
+            let customer = Box::new(customer_from(row)?);
+            outcomes.push(if fresh {
+                CustomerOutcome::Created(customer)
+            } else {
+                CustomerOutcome::Unchanged(customer)
+            });
             continue;
         }
-        if persona != row.persona_id {
+        if persona != row.persona_id && !fresh {
             move_persona_stats(
                 txn,
                 tenant,
                 row.id,
                 row.persona_id.unwrap_or(NO_PERSONA),
                 persona.unwrap_or(NO_PERSONA),
+                &mut moves,
             )
             .await?;
         }
@@ -274,25 +291,15 @@ async fn upsert_customers(
         .exec(txn)
         .await?;
         current.insert(updated.external_id.clone(), updated.clone());
-        outcomes.push(CustomerOutcome::Updated(Box::new(customer_from(updated)?)));
+        let customer = Box::new(customer_from(updated)?);
+        outcomes.push(if fresh {
+            CustomerOutcome::Created(customer)
+        } else {
+            CustomerOutcome::Updated(customer)
+        });
     }
+    moves.apply(txn, tenant).await?;
     Ok(outcomes)
-}
-
-/// Inserts a new customer; `false` when one with the same external id is
-/// already there (created by a concurrent call).
-async fn insert_customer(
-    txn: &sea_orm::DatabaseTransaction,
-    row: &customer::Model,
-) -> Result<bool, StoreError> {
-    use sea_orm::sea_query::OnConflict;
-    let insert = customer::Entity::insert(customer::ActiveModel::from(row.clone())).on_conflict(
-        OnConflict::columns([customer::Column::TenantId, customer::Column::ExternalId])
-            .do_nothing()
-            .to_owned(),
-    );
-    let statement = sea_orm::QueryTrait::build(&insert, txn.get_database_backend());
-    Ok(txn.execute_raw(statement).await?.rows_affected() == 1)
 }
 
 impl Store {
@@ -567,17 +574,24 @@ pub(crate) async fn detach_persona(
     persona: Uuid,
 ) -> Result<(), StoreError> {
     let t = tenant.uuid();
+    // Locked first, in external-id order as ingest locks them, so that a
+    // concurrent ingest call either comes before (and its contributions
+    // are moved here) or after (and finds the customers without persona).
     let customers: Vec<Uuid> = customer::Entity::find()
         .select_only()
         .column(customer::Column::Id)
         .filter(customer::Column::TenantId.eq(t))
         .filter(customer::Column::PersonaId.eq(persona))
+        .order_by_asc(customer::Column::ExternalId)
+        .lock_exclusive()
         .into_tuple()
         .all(conn)
         .await?;
+    let mut moves = StatsDelta::default();
     for id in &customers {
-        move_persona_stats(conn, tenant, *id, persona, NO_PERSONA).await?;
+        move_persona_stats(conn, tenant, *id, persona, NO_PERSONA, &mut moves).await?;
     }
+    moves.apply(conn, tenant).await?;
     customer::Entity::update_many()
         .col_expr(customer::Column::PersonaId, Expr::value(Value::Uuid(None)))
         .filter(customer::Column::TenantId.eq(t))

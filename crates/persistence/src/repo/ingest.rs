@@ -122,6 +122,9 @@ async fn record(
     if fresh.is_empty() {
         return Ok(());
     }
+    // Inserted in external-id order: two calls that carry the same new
+    // interactions wait for each other's uncommitted rows in one order.
+    fresh.sort_unstable_by(|a, b| a.item.external_id.as_str().cmp(b.item.external_id.as_str()));
 
     let customers =
         ensure_customers(txn, tenant, fresh.iter().map(|r| r.item.customer.as_str())).await?;
@@ -418,7 +421,7 @@ fn new_customer(id: Uuid) -> KnownCustomer {
 /// `FOR NO KEY UPDATE` lock, as an update would take). Returns the created
 /// ones; the array parameters keep the statement text, and so its prepared
 /// plan, the same for every call.
-async fn create_or_lock_customers(
+pub(crate) async fn create_or_lock_customers(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
     wanted: &BTreeSet<&str>,

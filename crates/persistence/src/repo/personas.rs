@@ -2,6 +2,7 @@
 
 use super::journeys::like_contains;
 use super::{now, tenant_and_in};
+use crate::database::in_write_transaction;
 use crate::entity::{journey, journey_persona, persona};
 use crate::error::FoundExt;
 use crate::page::{KeysetOrder, SortKey, finish};
@@ -171,22 +172,26 @@ impl Store {
     /// Deletes a persona; its links to journeys go with it, the journeys stay,
     /// and its customers keep their interactions without a persona.
     pub async fn delete_persona(&self, tenant: TenantId, id: PersonaId) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().await?;
-        persona::Entity::find_by_id((tenant.uuid(), id.uuid()))
-            .one(&txn)
-            .await?
-            .found("persona")?;
-        super::customers::detach_persona(&txn, tenant, id.uuid()).await?;
-        journey_persona::Entity::delete_many()
-            .filter(journey_persona::Column::TenantId.eq(tenant.uuid()))
-            .filter(journey_persona::Column::PersonaId.eq(id.uuid()))
-            .exec(&txn)
-            .await?;
-        persona::Entity::delete_by_id((tenant.uuid(), id.uuid()))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(())
+        // It locks the persona's customers, as ingest calls do.
+        in_write_transaction!(&self.db, |txn| {
+            async {
+                persona::Entity::find_by_id((tenant.uuid(), id.uuid()))
+                    .one(&txn)
+                    .await?
+                    .found("persona")?;
+                super::customers::detach_persona(&txn, tenant, id.uuid()).await?;
+                journey_persona::Entity::delete_many()
+                    .filter(journey_persona::Column::TenantId.eq(tenant.uuid()))
+                    .filter(journey_persona::Column::PersonaId.eq(id.uuid()))
+                    .exec(&txn)
+                    .await?;
+                persona::Entity::delete_by_id((tenant.uuid(), id.uuid()))
+                    .exec(&txn)
+                    .await?;
+                Ok(())
+            }
+            .await
+        })
     }
 
     /// The personas linked to each of these journeys, by name.
