@@ -69,7 +69,7 @@ pub struct Database {
     retried: Arc<AtomicU64>,
     max_connections: u32,
     /// SQLite: stops the background checkpointer when the last clone goes.
-    _checkpointer: Option<Arc<Checkpointer>>,
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Database {
@@ -119,7 +119,7 @@ impl Database {
             statements,
             retried: Arc::new(AtomicU64::new(0)),
             max_connections: options.max_connections,
-            _checkpointer: checkpointer,
+            checkpointer,
         })
     }
 
@@ -187,6 +187,9 @@ impl Database {
 
     /// Closes every connection of the pool.
     pub async fn close(&self) -> Result<(), StoreError> {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop().await;
+        }
         self.conn.close_by_ref().await.map_err(Into::into)
     }
 
@@ -230,12 +233,13 @@ impl Database {
 /// ([`Database::begin_write`]) and commits it.
 ///
 /// When PostgreSQL aborts the transaction to break a deadlock or for a
-/// serialization failure, nothing of it is stored, and `$work` runs again on a fresh transaction,
-/// up to [`WRITE_ATTEMPTS`] times in all. Writers that lock customers take
-/// them in external-id order (`ingest::ensure_customers`), so they should
-/// not deadlock each other; this is the safety net for any order that does
-/// cross. (A macro, not a method taking a closure: the futures of closures
-/// that borrow the transaction cannot be shown to be `Send`.)
+/// serialization failure, nothing of it is stored, and `$work` runs again
+/// on a fresh transaction, up to [`WRITE_ATTEMPTS`] times in all. Writers
+/// that lock customers take them in external-id order
+/// (`ingest::ensure_customers`), so they should not deadlock each other;
+/// this is the safety net for any order that does cross. (A macro, not a
+/// method taking a closure: the futures of closures that borrow the
+/// transaction cannot be shown to be `Send`.)
 macro_rules! in_write_transaction {
     ($db:expr, |$txn:ident| $work:expr) => {{
         let db: &$crate::Database = $db;
@@ -283,18 +287,27 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// `synchronous = NORMAL` a commit is in the WAL before it is answered,
 /// whoever checkpoints it later. The task stops when the pool is dropped.
 struct Checkpointer {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Checkpointer {
-    /// Starts the task on its own connection (none for an in-memory database).
+    /// Starts the task on its own connection; none unless the database is
+    /// in WAL mode (an in-memory database is not).
     async fn start(pool_conn: &DatabaseConnection) -> Result<Option<Self>, StoreError> {
         use sea_orm::sqlx::{ConnectOptions as _, Connection as _, Executor as _};
-        let pool = pool_conn.get_sqlite_connection_pool();
-        let options = pool.connect_options();
-        if options.get_filename().as_os_str() == ":memory:" {
+        let journal_mode = pool_conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA journal_mode",
+            ))
+            .await?
+            .map(|row| row.try_get_by_index::<String>(0))
+            .transpose()?;
+        if !journal_mode.is_some_and(|mode| mode.eq_ignore_ascii_case("wal")) {
             return Ok(None);
         }
+        let options = pool_conn.get_sqlite_connection_pool().connect_options();
         let mut conn = options
             .as_ref()
             .clone()
@@ -303,7 +316,7 @@ impl Checkpointer {
             .await
             .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -317,15 +330,34 @@ impl Checkpointer {
             }
             let _ = conn.close().await;
         });
-        Ok(Some(Self { stop: Some(stop) }))
+        Ok(Some(Self {
+            stop: std::sync::Mutex::new(Some(stop)),
+            task: tokio::sync::Mutex::new(Some(task)),
+        }))
+    }
+
+    /// Tells the task to stop (it finishes the checkpoint under way).
+    fn signal_stop(&self) {
+        let stop = self.stop.lock().map(|mut stop| stop.take());
+        if let Ok(Some(stop)) = stop {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Stops the task and waits until its connection is closed, so that
+    /// the pool's last connection to close is the database's last: SQLite
+    /// then checkpoints the whole WAL into the database file and removes it.
+    async fn stop(&self) {
+        self.signal_stop();
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.signal_stop();
     }
 }
 

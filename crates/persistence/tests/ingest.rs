@@ -125,6 +125,36 @@ on_both_databases!(setup =>
     a_call_waiting_for_a_customer_sees_the_calls_before_it,
 );
 
+/// SQLite checkpoints in the background; closing the pool stops that task
+/// first, so the pool's last connection checkpoints the whole WAL into the
+/// database file and removes it: a stopped service leaves one file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_sqlite_pool_leaves_no_wal_behind() {
+    let f = setup(TestBackend::Sqlite).await.unwrap();
+    record(&f, vec![event("e0", "a", f.touchpoints[0], 0, Some(1))]).await;
+    let path =
+        f.db.url
+            .strip_prefix("sqlite://")
+            .and_then(|rest| rest.split('?').next())
+            .unwrap()
+            .to_owned();
+    let wal = format!("{path}-wal");
+    assert!(std::path::Path::new(&wal).exists(), "WAL mode writes {wal}");
+    f.db.database.close().await.unwrap();
+    assert!(!std::path::Path::new(&wal).exists(), "{wal} is left behind");
+    let reopened = Store::new(
+        journeyd_persistence::Database::connect(&f.db.url, &Default::default())
+            .await
+            .unwrap(),
+    );
+    let snapshot = reopened.rollup_snapshot(f.tenant).await.unwrap();
+    assert_eq!(
+        snapshot.stats.len(),
+        1,
+        "the interaction is in the database file"
+    );
+}
+
 /// Creates customer `external_id` in the test's own transaction `txn`
 /// (uncommitted until the test commits it).
 async fn create_customer_in(
