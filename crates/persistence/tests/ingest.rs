@@ -579,8 +579,10 @@ async fn a_mixed_batch_stores_exactly_the_valid_items(f: Fixture) {
 /// Four writers, each sending batches one after the other, as the ingest
 /// benchmark at concurrency 4 does: 400 events per batch over a shared pool
 /// of 1000 customers in random order, so that calls keep creating customers
-/// that other calls, started a moment later, already find. Every call
-/// succeeds, every customer is created once and every event counted once.
+/// that other calls, started a moment later, already find; and a customer
+/// sync assigning personas to the same customers meanwhile. Every call
+/// succeeds, every customer is created once, every event counted once and
+/// the rollups equal a rebuild (persona moves included).
 /// Before the customers were created and locked in one ordered statement,
 /// such calls deadlocked on PostgreSQL (a customer created by one call
 /// between another's lookup and its inserts was locked out of order).
@@ -612,6 +614,40 @@ async fn concurrent_writers_creating_the_same_customers_all_succeed(f: Fixture) 
             customers
         }));
     }
+    // A CRM sync at the same time: the same customers, assigned personas
+    // (moving their stats) and created when new.
+    let sync = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(99);
+            let mut customers = Vec::new();
+            for _ in 0..5 {
+                let items: Vec<Result<CustomerUpsert, CustomerOutcome>> = (0..200)
+                    .map(|_| {
+                        let customer = format!("c{}", rng.random_range(0..1000));
+                        customers.push(customer.clone());
+                        let persona = match rng.random_range(0..3) {
+                            0 => None,
+                            p => Some(f.personas[p - 1]),
+                        };
+                        Ok(CustomerUpsert {
+                            external_id: ExternalId::parse("e", &customer).unwrap(),
+                            persona_id: Some(persona),
+                            attributes: None,
+                        })
+                    })
+                    .collect();
+                let outcomes = f.store.upsert_customers(f.tenant, items).await.unwrap();
+                assert!(
+                    outcomes
+                        .iter()
+                        .all(|o| !matches!(o, CustomerOutcome::Rejected { .. }))
+                );
+            }
+            customers
+        })
+    };
+    writers.push(sync);
     let mut customers = std::collections::HashSet::new();
     for writer in writers {
         customers.extend(writer.await.unwrap());
