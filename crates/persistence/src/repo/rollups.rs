@@ -526,10 +526,27 @@ pub struct RollupSnapshot {
 impl crate::Store {
     /// Recomputes every rollup of `tenant` from its raw interactions, in one
     /// transaction (readers see the old figures until it commits).
+    ///
+    /// Safe while the service runs: on PostgreSQL it first locks the
+    /// tenant's journeys, which every ingest call holds in key-share mode, so
+    /// ingest calls in flight finish before it reads anything and new ones
+    /// wait until it commits (SQLite runs one writer at a time anyway).
     pub async fn rebuild_rollups(&self, tenant: TenantId) -> Result<RebuildReport, StoreError> {
         use crate::entity::{customer, journey};
         let t = tenant.uuid();
         let txn = self.db.begin_write().await?;
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            use sea_orm::QueryOrder;
+            journey::Entity::find()
+                .select_only()
+                .column(journey::Column::Id)
+                .filter(journey::Column::TenantId.eq(t))
+                .order_by_asc(journey::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<Uuid>()
+                .all(&txn)
+                .await?;
+        }
         interaction_stat::Entity::delete_many()
             .filter(interaction_stat::Column::TenantId.eq(t))
             .exec(&txn)
