@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use journeyd_domain::interaction::DEFAULT_FUTURE_SKEW;
 use journeyd_domain::*;
 use journeyd_persistence::testing::{TestBackend, TestDatabase};
-use journeyd_persistence::{Backend, Store, on_both_databases};
+use journeyd_persistence::{Backend, Store, StoreError, on_both_databases};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -117,7 +117,7 @@ on_both_databases!(setup =>
     a_mixed_batch_stores_exactly_the_valid_items,
     concurrent_overlapping_writers_store_each_event_once,
     concurrent_writers_creating_the_same_customers_all_succeed,
-    a_rebuild_while_ingesting_keeps_the_rollups_exact,
+    rebuilds_and_deletions_while_ingesting_keep_the_rollups_exact,
     random_batches_keep_rollups_equal_to_a_rebuild,
     forgetting_a_customer_leaves_no_trace,
     moving_a_touchpoint_to_another_phase_moves_the_funnel,
@@ -668,9 +668,9 @@ async fn concurrent_writers_creating_the_same_customers_all_succeed(f: Fixture) 
 }
 
 /// `rollups rebuild` run while ingest calls keep arriving (an operator
-/// rebuilding on a live service) leaves rollups equal to a rebuild run
-/// alone afterwards.
-async fn a_rebuild_while_ingesting_keeps_the_rollups_exact(f: Fixture) {
+/// rebuilding on a live service), and customers forgotten meanwhile, leave
+/// rollups equal to a rebuild run alone afterwards.
+async fn rebuilds_and_deletions_while_ingesting_keep_the_rollups_exact(f: Fixture) {
     let f = std::sync::Arc::new(f);
     let mut tasks = Vec::new();
     for writer in 0..2u64 {
@@ -700,10 +700,32 @@ async fn a_rebuild_while_ingesting_keeps_the_rollups_exact(f: Fixture) {
             }
         })
     };
+    let deletions = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(7);
+            let mut deleted = 0;
+            for _ in 0..20 {
+                let customer = format!("c{}", rng.random_range(0..300));
+                let external = ExternalId::parse("e", &customer).unwrap();
+                match f.store.delete_customer(f.tenant, &external).await {
+                    Ok(_) => deleted += 1,
+                    Err(StoreError::NotFound(_)) => {}
+                    Err(err) => panic!("deleting {customer}: {err}"),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            deleted
+        })
+    };
     for task in tasks {
         task.await.unwrap();
     }
     rebuilds.await.unwrap();
+    assert!(
+        deletions.await.unwrap() > 0,
+        "some customers were forgotten"
+    );
     assert_rollups_match_rebuild(&f).await;
 }
 
