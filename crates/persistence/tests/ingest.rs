@@ -117,7 +117,7 @@ on_both_databases!(setup =>
     a_mixed_batch_stores_exactly_the_valid_items,
     concurrent_overlapping_writers_store_each_event_once,
     concurrent_writers_creating_the_same_customers_all_succeed,
-    rebuilds_and_deletions_while_ingesting_keep_the_rollups_exact,
+    rebuilds_deletions_and_persona_changes_while_ingesting_keep_the_rollups_exact,
     random_batches_keep_rollups_equal_to_a_rebuild,
     forgetting_a_customer_leaves_no_trace,
     moving_a_touchpoint_to_another_phase_moves_the_funnel,
@@ -668,9 +668,10 @@ async fn concurrent_writers_creating_the_same_customers_all_succeed(f: Fixture) 
 }
 
 /// `rollups rebuild` run while ingest calls keep arriving (an operator
-/// rebuilding on a live service), and customers forgotten meanwhile, leave
-/// rollups equal to a rebuild run alone afterwards.
-async fn rebuilds_and_deletions_while_ingesting_keep_the_rollups_exact(f: Fixture) {
+/// rebuilding on a live service), with customers forgotten and assigned
+/// personas meanwhile, leaves rollups equal to a rebuild run alone
+/// afterwards.
+async fn rebuilds_deletions_and_persona_changes_while_ingesting_keep_the_rollups_exact(f: Fixture) {
     let f = std::sync::Arc::new(f);
     let mut tasks = Vec::new();
     for writer in 0..2u64 {
@@ -718,10 +719,32 @@ async fn rebuilds_and_deletions_while_ingesting_keep_the_rollups_exact(f: Fixtur
             deleted
         })
     };
+    let sync = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(8);
+            for _ in 0..10 {
+                let items = (0..30)
+                    .map(|_| {
+                        let customer = format!("c{}", rng.random_range(0..300));
+                        let persona = f.personas[rng.random_range(0..f.personas.len())];
+                        Ok(CustomerUpsert {
+                            external_id: ExternalId::parse("e", &customer).unwrap(),
+                            persona_id: Some(Some(persona)),
+                            attributes: None,
+                        })
+                    })
+                    .collect();
+                f.store.upsert_customers(f.tenant, items).await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    };
     for task in tasks {
         task.await.unwrap();
     }
     rebuilds.await.unwrap();
+    sync.await.unwrap();
     assert!(
         deletions.await.unwrap() > 0,
         "some customers were forgotten"
