@@ -106,6 +106,7 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     let options = DatabaseOptions {
         max_connections: 8,
         acquire_timeout: Duration::from_secs(600),
+        ..DatabaseOptions::default()
     };
     let (url, db) = open_database(args.database_url.as_deref(), &dir, &options).await?;
     let store = Store::new(db.clone());

@@ -27,6 +27,9 @@ pub struct DatabaseOptions {
     pub max_connections: u32,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: Duration,
+    /// SQLite: how long a writer waits for another process's write (an
+    /// import, a rollup rebuild) before its call fails as unavailable.
+    pub busy_timeout: Duration,
 }
 
 impl Default for DatabaseOptions {
@@ -34,6 +37,7 @@ impl Default for DatabaseOptions {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -82,6 +86,7 @@ impl Database {
     /// ([`Checkpointer`]), not in the commit of whichever request crossed the
     /// WAL's size limit.
     pub async fn connect(url: &str, options: &DatabaseOptions) -> Result<Self, StoreError> {
+        let busy_timeout = options.busy_timeout;
         let mut connect = ConnectOptions::new(url);
         connect
             .max_connections(options.max_connections)
@@ -89,11 +94,11 @@ impl Database {
             .acquire_timeout(options.acquire_timeout)
             .connect_timeout(options.acquire_timeout)
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|opts| {
+            .map_sqlx_sqlite_opts(move |opts| {
                 opts.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(30))
+                    .busy_timeout(busy_timeout)
                     // Memory-mapped reads share the operating system's page
                     // cache between connections instead of copying pages in
                     // with a system call per page.

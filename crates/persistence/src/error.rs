@@ -59,14 +59,29 @@ fn is_unavailable(err: &DbErr) -> bool {
         | Error::PoolTimedOut
         | Error::PoolClosed
         | Error::WorkerCrashed => true,
-        // PostgreSQL's class 08 (connection exception), and 57P01..57P03
-        // (administrator shutdown, crash shutdown, cannot connect now).
-        Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        // SQLite busy (another process holds the write lock past the busy
+        // timeout: an import, a rollup rebuild), in any of its extended
+        // forms. PostgreSQL's class 08 (connection exception), and
+        // 57P01..57P03 (administrator shutdown, crash shutdown, cannot
+        // connect now).
+        Error::Database(db) => {
+            let code = db.code();
+            if db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                code.and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(|code| code & 0xff == SQLITE_BUSY)
+            } else {
+                code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P0"))
+            }
+        }
         _ => false,
     }
 }
+
+/// SQLite's primary result code for "the database is locked".
+const SQLITE_BUSY: i32 = 5;
 
 impl StoreError {
     /// Whether PostgreSQL aborted the transaction to resolve a deadlock

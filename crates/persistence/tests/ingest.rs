@@ -156,6 +156,34 @@ async fn closing_a_sqlite_pool_leaves_no_wal_behind() {
     );
 }
 
+/// A SQLite call that waits for another process's write (an import, a
+/// rollup rebuild) longer than the busy timeout fails as unavailable (503
+/// with `Retry-After` for the client), not as an internal error, and
+/// stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_sqlite_database_is_unavailable() {
+    let f = setup(TestBackend::Sqlite).await.unwrap();
+    let options = journeyd_persistence::DatabaseOptions {
+        busy_timeout: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    let other_process = Store::new(
+        journeyd_persistence::Database::connect(&f.db.url, &options)
+            .await
+            .unwrap(),
+    );
+    let writer = f.db.begin().await;
+    let items = vec![Ok(event("e1", "a", f.touchpoints[0], 0, None))];
+    let result = other_process.record_interactions(f.tenant, items).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "expected unavailable, got {result:?}"
+    );
+    drop(writer);
+    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    assert!(snapshot.stats.is_empty(), "nothing of the call was stored");
+}
+
 /// Creates customer `external_id` in the test's own transaction `txn`
 /// (uncommitted until the test commits it).
 async fn create_customer_in(

@@ -26,6 +26,7 @@ pub(crate) async fn serve_command(url: &str, jwt: &JwtArgs, args: ServeArgs) -> 
     let options = DatabaseOptions {
         max_connections: args.db_max_connections,
         acquire_timeout: args.db_acquire_timeout,
+        ..DatabaseOptions::default()
     };
     let db = open_database(url, &options).await?;
     if args.auto_migrate {
