@@ -292,7 +292,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// `synchronous = NORMAL` a commit is in the WAL before it is answered,
 /// whoever checkpoints it later. The task stops when the pool is dropped.
 struct Checkpointer {
-    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    stop: tokio::sync::watch::Sender<bool>,
     task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -320,13 +320,14 @@ impl Checkpointer {
             .connect()
             .await
             .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = &mut stopped => break,
+                    // Told to stop, or the pool (and the sender) is gone.
+                    _ = stopped.changed() => break,
                     _ = tick.tick() => {}
                 }
                 if let Err(err) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
@@ -336,33 +337,20 @@ impl Checkpointer {
             let _ = conn.close().await;
         });
         Ok(Some(Self {
-            stop: std::sync::Mutex::new(Some(stop)),
+            stop,
             task: tokio::sync::Mutex::new(Some(task)),
         }))
-    }
-
-    /// Tells the task to stop (it finishes the checkpoint under way).
-    fn signal_stop(&self) {
-        let stop = self.stop.lock().map(|mut stop| stop.take());
-        if let Ok(Some(stop)) = stop {
-            let _ = stop.send(());
-        }
     }
 
     /// Stops the task and waits until its connection is closed, so that
     /// the pool's last connection to close is the database's last: SQLite
     /// then checkpoints the whole WAL into the database file and removes it.
     async fn stop(&self) {
-        self.signal_stop();
+        // The task finishes the checkpoint under way.
+        let _ = self.stop.send(true);
         if let Some(task) = self.task.lock().await.take() {
             let _ = task.await;
         }
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        self.signal_stop();
     }
 }
 

@@ -43,28 +43,25 @@ impl From<DbErr> for StoreError {
 /// connection, connection refused or lost, the server shutting down or
 /// starting up) rather than that the statement itself failed.
 fn is_unavailable(err: &DbErr) -> bool {
-    let runtime = match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
-        _ => return false,
-    };
-    let RuntimeErr::SqlxError(err) = runtime else {
-        return false;
-    };
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
     use sea_orm::sqlx::Error;
-    match &**err {
-        Error::Io(_)
-        | Error::Tls(_)
-        | Error::Protocol(_)
-        | Error::PoolTimedOut
-        | Error::PoolClosed
-        | Error::WorkerCrashed => true,
+    match statement_error(err) {
+        Some(
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed,
+        ) => true,
         // SQLite busy (another process holds the write lock past the busy
         // timeout: an import, a rollup rebuild), in any of its extended
         // forms. PostgreSQL's class 08 (connection exception), and
         // 57P01..57P03 (administrator shutdown, crash shutdown, cannot
         // connect now).
-        Error::Database(db) => {
+        Some(Error::Database(db)) => {
             let code = db.code();
             if db
                 .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
@@ -80,6 +77,16 @@ fn is_unavailable(err: &DbErr) -> bool {
     }
 }
 
+/// The driver's error behind a failed statement.
+fn statement_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err)) => {
+            Some(err)
+        }
+        _ => None,
+    }
+}
+
 /// SQLite's primary result code for "the database is locked".
 const SQLITE_BUSY: i32 = 5;
 
@@ -88,13 +95,11 @@ impl StoreError {
     /// (40P01) or for a serialization failure (40001): running it again
     /// from the start is safe and will most likely succeed.
     pub(crate) fn is_transient_conflict(&self) -> bool {
-        let (StoreError::Database(DbErr::Exec(RuntimeErr::SqlxError(err)))
-        | StoreError::Database(DbErr::Query(RuntimeErr::SqlxError(err)))) = self
-        else {
+        let StoreError::Database(err) = self else {
             return false;
         };
-        match &**err {
-            sea_orm::sqlx::Error::Database(db) => db
+        match statement_error(err) {
+            Some(sea_orm::sqlx::Error::Database(db)) => db
                 .code()
                 .is_some_and(|code| matches!(&*code, "40P01" | "40001")),
             _ => false,

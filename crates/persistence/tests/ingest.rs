@@ -94,11 +94,27 @@ fn event(
     .unwrap()
 }
 
-async fn record(f: &Fixture, items: Vec<NewInteraction>) -> Vec<ItemOutcome> {
+async fn try_record(
+    f: &Fixture,
+    items: Vec<NewInteraction>,
+) -> Result<Vec<ItemOutcome>, StoreError> {
     f.store
         .record_interactions(f.tenant, items.into_iter().map(Ok).collect())
         .await
-        .unwrap()
+}
+
+async fn record(f: &Fixture, items: Vec<NewInteraction>) -> Vec<ItemOutcome> {
+    try_record(f, items).await.unwrap()
+}
+
+/// Interactions counted in the stats rollup.
+async fn counted_interactions(f: &Fixture) -> i64 {
+    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    snapshot
+        .stats
+        .iter()
+        .map(|(_, c)| c.tally.interactions)
+        .sum()
 }
 
 async fn assert_rollups_match_rebuild(f: &Fixture) {
@@ -232,9 +248,7 @@ async fn a_call_aborted_by_a_deadlock_runs_again() {
                 event("e1", "a", f.touchpoints[1], 10, Some(1)),
                 event("e2", "b", f.touchpoints[0], 20, Some(-1)),
             ];
-            f.store
-                .record_interactions(f.tenant, items.into_iter().map(Ok).collect())
-                .await
+            try_record(&f, items).await
         })
     };
     // Let the call lock `a` and start waiting for `b`.
@@ -252,18 +266,13 @@ async fn a_call_aborted_by_a_deadlock_runs_again() {
         .expect("the call succeeds on its second run");
     assert_eq!(outcomes, [ItemOutcome::Accepted, ItemOutcome::Accepted]);
     assert_eq!(f.db.database.pool_status().transactions_retried, 1);
-    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    let interactions: i64 = snapshot
-        .stats
-        .iter()
-        .map(|(_, c)| c.tally.interactions)
-        .sum();
+    let interactions = counted_interactions(&f).await;
     assert_eq!(interactions, 3, "each event counted once");
     assert_rollups_match_rebuild(&f).await;
 }
 
 /// An ingest call for a new customer that another transaction creates at
-/// the same moment runs again and records the interaction for that
+/// the same moment waits for it and records the interaction for that
 /// customer, instead of failing or creating a second one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_created_meanwhile_is_used_by_ingest() {
@@ -280,9 +289,7 @@ async fn a_customer_created_meanwhile_is_used_by_ingest() {
                 event("e1", "late", f.touchpoints[0], 0, Some(2)),
                 event("e2", "early", f.touchpoints[0], 5, None),
             ];
-            f.store
-                .record_interactions(f.tenant, items.into_iter().map(Ok).collect())
-                .await
+            try_record(&f, items).await
         })
     };
     // Let the call miss the uncommitted row and wait on its key.
@@ -568,12 +575,7 @@ async fn a_mixed_batch_stores_exactly_the_valid_items(f: Fixture) {
             "CONFLICT"
         ]
     );
-    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    let total: i64 = snapshot
-        .stats
-        .iter()
-        .map(|(_, c)| c.tally.interactions)
-        .sum();
+    let total = counted_interactions(&f).await;
     assert_eq!(total, 3, "stored, new-1 and new-2");
     let c1 = f
         .store
@@ -633,11 +635,7 @@ async fn concurrent_writers_creating_the_same_customers_all_succeed(f: Fixture) 
                         event(&id, &customer, tp, rng.random_range(0..100_000), None)
                     })
                     .collect();
-                let outcomes = f
-                    .store
-                    .record_interactions(f.tenant, events.into_iter().map(Ok).collect())
-                    .await
-                    .expect("every call succeeds");
+                let outcomes = try_record(&f, events).await.expect("every call succeeds");
                 assert!(outcomes.iter().all(|o| *o == ItemOutcome::Accepted));
             }
             customers
@@ -681,12 +679,7 @@ async fn concurrent_writers_creating_the_same_customers_all_succeed(f: Fixture) 
     for writer in writers {
         customers.extend(writer.await.unwrap());
     }
-    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    let total: i64 = snapshot
-        .stats
-        .iter()
-        .map(|(_, c)| c.tally.interactions)
-        .sum();
+    let total = counted_interactions(&f).await;
     assert_eq!(total, 4 * 5 * 400);
     let stored = f.store.count_customers(f.tenant, None).await.unwrap();
     assert_eq!(stored, customers.len() as u64);
@@ -798,10 +791,7 @@ async fn concurrent_overlapping_writers_store_each_event_once(f: Fixture) {
                     )
                 })
                 .collect();
-            f.store
-                .record_interactions(f.tenant, batch.into_iter().map(Ok).collect())
-                .await
-                .unwrap()
+            try_record(&f, batch).await.unwrap()
         }));
     }
     let mut accepted = 0;
@@ -818,12 +808,7 @@ async fn concurrent_overlapping_writers_store_each_event_once(f: Fixture) {
             .count();
     }
     assert_eq!(accepted, 450, "events 0..450, each accepted exactly once");
-    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    let total: i64 = snapshot
-        .stats
-        .iter()
-        .map(|(_, c)| c.tally.interactions)
-        .sum();
+    let total = counted_interactions(&f).await;
     assert_eq!(total, 450);
     assert_rollups_match_rebuild(&f).await;
 }

@@ -254,48 +254,46 @@ async fn upsert_customers(
             .attributes
             .clone()
             .unwrap_or_else(|| row.attributes.clone());
-        if persona == row.persona_id && attributes == row.attributes {
-            let customer = Box::new(customer_from(row)?);
-            outcomes.push(if fresh {
-                CustomerOutcome::Created(customer)
-            } else {
-                CustomerOutcome::Unchanged(customer)
-            });
-            continue;
-        }
-        if persona != row.persona_id && !fresh {
-            move_persona_stats(
-                txn,
-                tenant,
-                row.id,
-                row.persona_id.unwrap_or(NO_PERSONA),
-                persona.unwrap_or(NO_PERSONA),
-                &mut moves,
-            )
+        let changed = persona != row.persona_id || attributes != row.attributes;
+        let row = if changed {
+            if persona != row.persona_id && !fresh {
+                move_persona_stats(
+                    txn,
+                    tenant,
+                    row.id,
+                    row.persona_id.unwrap_or(NO_PERSONA),
+                    persona.unwrap_or(NO_PERSONA),
+                    &mut moves,
+                )
+                .await?;
+            }
+            customer::Entity::update(customer::ActiveModel {
+                tenant_id: Set(t),
+                id: Set(row.id),
+                persona_id: Set(persona),
+                attributes: Set(attributes.clone()),
+                updated_at: Set(at),
+                ..Default::default()
+            })
+            .exec(txn)
             .await?;
-        }
-        let updated = customer::Model {
-            persona_id: persona,
-            attributes,
-            updated_at: at,
-            ..row
-        };
-        customer::Entity::update(customer::ActiveModel {
-            tenant_id: Set(t),
-            id: Set(updated.id),
-            persona_id: Set(updated.persona_id),
-            attributes: Set(updated.attributes.clone()),
-            updated_at: Set(at),
-            ..Default::default()
-        })
-        .exec(txn)
-        .await?;
-        current.insert(updated.external_id.clone(), updated.clone());
-        let customer = Box::new(customer_from(updated)?);
-        outcomes.push(if fresh {
-            CustomerOutcome::Created(customer)
+            let updated = customer::Model {
+                persona_id: persona,
+                attributes,
+                updated_at: at,
+                ..row
+            };
+            current.insert(updated.external_id.clone(), updated.clone());
+            updated
         } else {
-            CustomerOutcome::Updated(customer)
+            row
+        };
+        let customer = Box::new(customer_from(row)?);
+        // A customer created above for this call counts as created.
+        outcomes.push(match (fresh, changed) {
+            (true, _) => CustomerOutcome::Created(customer),
+            (false, true) => CustomerOutcome::Updated(customer),
+            (false, false) => CustomerOutcome::Unchanged(customer),
         });
     }
     moves.apply(txn, tenant).await?;
