@@ -23,6 +23,7 @@ pub use repo::metrics::{MetricEvent, MetricShape, RangeTallies};
 pub use repo::personas::PersonaKey;
 pub use repo::rollups::{ChainSnapshot, RebuildReport, RollupSnapshot, StatsCounters, StatsKey};
 pub use repo::touchpoints::TouchpointUpsert;
+pub use repo::windows::Windows;
 
 /// The tenant-scoped repositories over one [`Database`].
 #[derive(Clone)]

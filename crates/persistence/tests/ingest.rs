@@ -384,7 +384,8 @@ async fn a_call_waiting_for_a_customer_sees_the_calls_before_it(f: Fixture) {
 
 /// Migration `m20261128_000005_journey_chains` turns the per-step progress
 /// rows into one chain per customer and journey, losing none, and finds
-/// every customer's first two conversions.
+/// every customer's first two conversions; `m20261129_000006_journey_windows`
+/// computes from the stored interactions the windows ingest kept.
 async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
     let conversion = f.touchpoints[f.touchpoints.len() - 1];
     f.store
@@ -423,8 +424,13 @@ async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
     assert!(before.progress.iter().any(|row| row.5.is_some()));
     assert!(before.progress.iter().any(|row| row.2.is_none()));
 
+    assert!(!before.windows.is_empty());
+
+    // Down past the chains migration (and the windows one after it), then
+    // up again: the chains come from the old progress rows, the windows
+    // from the interactions.
     let db = &f.db.database;
-    db.migrate_down(1).await.unwrap();
+    db.migrate_down(2).await.unwrap();
     let uuid = |u: uuid::Uuid| match db.backend() {
         Backend::Sqlite => format!("X'{}'", u.simple()),
         Backend::Postgres => format!("'{u}'::uuid"),

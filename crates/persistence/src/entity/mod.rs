@@ -9,6 +9,7 @@ pub mod interaction_stat;
 pub mod journey;
 pub mod journey_chain;
 pub mod journey_persona;
+pub mod journey_window;
 pub mod map_epoch;
 pub mod persona;
 pub mod phase;

@@ -5,6 +5,7 @@ use super::ingest::{create_or_lock_customers, ensure_customers};
 use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, Replace, StatsDelta, recompute_progress,
 };
+use super::windows::WindowsDelta;
 use super::{any_of, now, tenant_and_in};
 use crate::database::in_write_transaction;
 use crate::entity::{customer, interaction, journey_chain, persona};
@@ -106,28 +107,43 @@ pub(crate) fn interaction_from(row: interaction::Model) -> Result<Interaction, S
     })
 }
 
-/// Adds to `delta` the move of a customer's contributions in the stats
-/// rollup from one persona to another. Callers apply one delta for all
-/// their customers: one statement that writes the stats rows in key order,
-/// as ingest does.
-async fn move_persona_stats(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    customer: Uuid,
-    from: Uuid,
-    to: Uuid,
-    delta: &mut StatsDelta,
-) -> Result<(), StoreError> {
-    let rows = interaction::Entity::find()
-        .filter(interaction::Column::TenantId.eq(tenant.uuid()))
-        .filter(interaction::Column::CustomerId.eq(customer))
-        .all(conn)
-        .await?;
-    for row in &rows {
-        delta.add(&Contribution::of(row, from), -1);
-        delta.add(&Contribution::of(row, to), 1);
+/// The changes to the rollups kept by persona (stats and windows) that
+/// persona moves add up to. Callers apply one for all their customers:
+/// rows are written in key order, as ingest writes them.
+#[derive(Default)]
+struct PersonaMoves {
+    stats: StatsDelta,
+    windows: WindowsDelta,
+}
+
+impl PersonaMoves {
+    /// Adds the move of a customer's contributions from one persona to another.
+    async fn add(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        customer: Uuid,
+        from: Uuid,
+        to: Uuid,
+    ) -> Result<(), StoreError> {
+        let rows = interaction::Entity::find()
+            .filter(interaction::Column::TenantId.eq(tenant.uuid()))
+            .filter(interaction::Column::CustomerId.eq(customer))
+            .all(conn)
+            .await?;
+        for row in &rows {
+            self.stats.add(&Contribution::of(row, from), -1);
+            self.stats.add(&Contribution::of(row, to), 1);
+        }
+        self.windows.add_history(&rows, from, -1);
+        self.windows.add_history(&rows, to, 1);
+        Ok(())
     }
-    Ok(())
+
+    async fn apply(self, conn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), StoreError> {
+        self.stats.apply(conn, tenant).await?;
+        self.windows.apply(conn, tenant).await
+    }
 }
 
 /// The body of [`Store::upsert_customers`], in its transaction.
@@ -204,7 +220,7 @@ async fn upsert_customers(
     };
     let mut current: HashMap<String, customer::Model> = existing;
     let mut outcomes = Vec::with_capacity(items.len());
-    let mut moves = StatsDelta::default();
+    let mut moves = PersonaMoves::default();
     for item in items {
         let upsert = match item {
             Ok(upsert) => upsert,
@@ -257,15 +273,15 @@ async fn upsert_customers(
         let changed = persona != row.persona_id || attributes != row.attributes;
         let row = if changed {
             if persona != row.persona_id && !fresh {
-                move_persona_stats(
-                    txn,
-                    tenant,
-                    row.id,
-                    row.persona_id.unwrap_or(NO_PERSONA),
-                    persona.unwrap_or(NO_PERSONA),
-                    &mut moves,
-                )
-                .await?;
+                moves
+                    .add(
+                        txn,
+                        tenant,
+                        row.id,
+                        row.persona_id.unwrap_or(NO_PERSONA),
+                        persona.unwrap_or(NO_PERSONA),
+                    )
+                    .await?;
             }
             customer::Entity::update(customer::ActiveModel {
                 tenant_id: Set(t),
@@ -527,6 +543,9 @@ async fn delete_customer(
         delta.add(&Contribution::of(interaction, persona), -1);
     }
     delta.apply(txn, tenant).await?;
+    let mut windows = WindowsDelta::default();
+    windows.add_history(&interactions, persona, -1);
+    windows.apply(txn, tenant).await?;
     // By the customer's journeys too, so the primary key finds the rows.
     let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
     journey_chain::Entity::delete_many()
@@ -555,7 +574,13 @@ impl Store {
         external_ids: &[ExternalId],
     ) -> Result<HashMap<String, CustomerId>, StoreError> {
         let found = in_write_transaction!(&self.db, |txn| {
-            ensure_customers(&txn, tenant, external_ids.iter().map(ExternalId::as_str)).await
+            ensure_customers(
+                &txn,
+                tenant,
+                external_ids.iter().map(ExternalId::as_str),
+                None,
+            )
+            .await
         })?;
         Ok(found
             .into_iter()
@@ -585,9 +610,9 @@ pub(crate) async fn detach_persona(
         .into_tuple()
         .all(conn)
         .await?;
-    let mut moves = StatsDelta::default();
+    let mut moves = PersonaMoves::default();
     for id in &customers {
-        move_persona_stats(conn, tenant, *id, persona, NO_PERSONA, &mut moves).await?;
+        moves.add(conn, tenant, *id, persona, NO_PERSONA).await?;
     }
     moves.apply(conn, tenant).await?;
     customer::Entity::update_many()

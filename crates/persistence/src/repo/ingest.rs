@@ -4,8 +4,9 @@
 //! same content is a duplicate, never a second event.
 
 use super::rollups::{
-    Contribution, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
+    Contribution, Histories, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
 };
+use super::windows::{WindowsDelta, stored_tails};
 use super::{any_of, now};
 use crate::database::in_write_transaction;
 use crate::entity::{customer, interaction, journey, touchpoint};
@@ -16,7 +17,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Value,
 };
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// One valid item on its way in: where it sits in the call, and what it resolved to.
@@ -126,12 +127,39 @@ async fn record(
     // interactions wait for each other's uncommitted rows in one order.
     fresh.sort_unstable_by(|a, b| a.item.external_id.as_str().cmp(b.item.external_id.as_str()));
 
-    let customers =
-        ensure_customers(txn, tenant, fresh.iter().map(|r| r.item.customer.as_str())).await?;
+    let journeys: Vec<Uuid> = fresh
+        .iter()
+        .map(|r| r.journey)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // A call for one journey (the usual case) reads the customers' last two
+    // interactions in it with the customers.
+    let only = match journeys[..] {
+        [journey] => Some(journey),
+        _ => None,
+    };
+    let names = fresh.iter().map(|r| r.item.customer.as_str());
+    let customers = ensure_customers(txn, tenant, names, only).await?;
     let latest: HashMap<Uuid, i64> = customers
         .values()
         .filter_map(|c| Some((c.id, c.latest?)))
         .collect();
+    // Where the windows of in-order events start: read before the insert.
+    let tails = match only {
+        Some(journey) => customers
+            .values()
+            .filter(|c| c.latest.is_some())
+            .map(|c| {
+                let tail = c.before_latest.into_iter().chain(c.latest).collect();
+                ((journey, c.id), tail)
+            })
+            .collect(),
+        None => {
+            let known: Vec<Uuid> = latest.keys().copied().collect();
+            stored_tails(txn, tenant, &known, &journeys).await?
+        }
+    };
 
     // Insert; rows whose external id is already stored are left alone.
     use interaction::Column as I;
@@ -240,7 +268,67 @@ async fn record(
         }
     }
     delta.apply(txn, tenant).await?;
-    advance_progress(txn, tenant, &progress, &latest).await
+    let histories = advance_progress(txn, tenant, &progress, &latest).await?;
+    let personas: HashMap<Uuid, Uuid> = customers
+        .values()
+        .map(|c| (c.id, c.persona.unwrap_or(NO_PERSONA)))
+        .collect();
+    new_windows(&progress, &latest, &tails, &histories, &personas)
+        .apply(txn, tenant)
+        .await
+}
+
+/// The `journey_windows` changes of `new` interactions (just stored). A
+/// customer's new interactions in a journey that all follow their earlier
+/// ones (`latest`) add the windows that end at them, starting from the
+/// stored `tails`; otherwise the windows of the customer's whole history in
+/// the journey (`histories`, read after the insert) replace those of the
+/// history without the new interactions.
+fn new_windows(
+    new: &[ProgressEvent],
+    latest: &HashMap<Uuid, i64>,
+    tails: &HashMap<(Uuid, Uuid), Vec<i64>>,
+    histories: &Histories,
+    personas: &HashMap<Uuid, Uuid>,
+) -> WindowsDelta {
+    let mut by_pair: BTreeMap<(Uuid, Uuid), Vec<i64>> = BTreeMap::new();
+    for e in new {
+        by_pair
+            .entry((e.journey, e.customer))
+            .or_default()
+            .push(e.occurred_at);
+    }
+    let mut windows = WindowsDelta::default();
+    for ((journey, customer), mut times) in by_pair {
+        times.sort_unstable();
+        let persona = personas.get(&customer).copied().unwrap_or(NO_PERSONA);
+        let in_order = latest.get(&customer).is_none_or(|last| times[0] > *last);
+        match histories.get(&(journey, customer)) {
+            Some(history) if !in_order => {
+                let mut after: Vec<i64> = history.iter().map(|(at, _)| *at).collect();
+                after.sort_unstable();
+                let mut before = Vec::with_capacity(after.len());
+                let mut added = times.iter().peekable();
+                for at in &after {
+                    if added.peek() == Some(&at) {
+                        added.next();
+                    } else {
+                        before.push(*at);
+                    }
+                }
+                windows.add(journey, persona, &after, 0, 1);
+                windows.add(journey, persona, &before, 0, -1);
+            }
+            _ => {
+                let tail = tails
+                    .get(&(journey, customer))
+                    .map_or(&[][..], Vec::as_slice);
+                let all: Vec<i64> = tail.iter().copied().chain(times).collect();
+                windows.add(journey, persona, &all, tail.len(), 1);
+            }
+        }
+    }
+    windows
 }
 
 fn contribution(r: &Resolved, persona_key: Uuid) -> Contribution {
@@ -357,9 +445,12 @@ async fn resolve_touchpoints<'a>(
 pub(crate) struct KnownCustomer {
     pub id: Uuid,
     pub persona: Option<Uuid>,
-    /// The moment of their latest interaction (in any journey), read before
-    /// the batch is stored: it tells which new interactions arrive in order.
+    /// The moment of their latest interaction, read before the batch is
+    /// stored: it tells which new interactions arrive in order. In the
+    /// journey asked for ([`ensure_customers`]), or else in any journey.
     pub latest: Option<i64>,
+    /// In the journey asked for, the moment of the interaction before it.
+    pub before_latest: Option<i64>,
 }
 
 /// Every customer named, creating the unknown ones.
@@ -376,6 +467,7 @@ pub(crate) async fn ensure_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
     external_ids: impl Iterator<Item = &'a str>,
+    journey: Option<Uuid>,
 ) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     let wanted: BTreeSet<&str> = external_ids.collect();
     match txn.get_database_backend() {
@@ -389,12 +481,12 @@ pub(crate) async fn ensure_customers<'a>(
             // them has committed by now, and this statement's snapshot sees
             // its interactions. The locking statement's could not: it was
             // taken before the wait.
-            let mut known = find_customers(txn, tenant, existing).await?;
+            let mut known = find_customers(txn, tenant, existing, journey).await?;
             known.extend(created);
             Ok(known)
         }
         _ => {
-            let mut known = find_customers(txn, tenant, wanted.iter().copied()).await?;
+            let mut known = find_customers(txn, tenant, wanted.iter().copied(), journey).await?;
             let missing: Vec<&str> = wanted
                 .iter()
                 .copied()
@@ -412,6 +504,7 @@ fn new_customer(id: Uuid) -> KnownCustomer {
         id,
         persona: None,
         latest: None,
+        before_latest: None,
     }
 }
 
@@ -497,28 +590,60 @@ async fn create_customers(
     Ok(created)
 }
 
+/// External id, id, persona, latest and before-latest interaction.
+type CustomerRow = (String, Uuid, Option<Uuid>, Option<i64>, Option<i64>);
+
 /// These customers as stored (unknown ones are left out), with their latest
-/// interaction: one probe of the index (tenant, customer, occurred_at) per
-/// customer.
+/// interaction in `journey` and the one before it, or without a journey their
+/// latest in any: probes of the index (tenant, customer, occurred_at,
+/// journey) per customer.
 async fn find_customers<'a>(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
     external_ids: impl Iterator<Item = &'a str>,
+    journey: Option<Uuid>,
 ) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     use customer::Column as C;
-    use sea_orm::sea_query::Expr;
-    let latest = Expr::cust(
-        "(SELECT MAX(\"i\".\"occurred_at\") FROM \"interactions\" AS \"i\" \
-         WHERE \"i\".\"tenant_id\" = \"customers\".\"tenant_id\" \
-         AND \"i\".\"customer_id\" = \"customers\".\"id\")",
-    );
+    use interaction::Column as I;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, SimpleExpr};
+    let i = || Alias::new("i");
+    let of_customer = || {
+        Query::select()
+            .from_as(interaction::Entity, i())
+            .and_where(Expr::col((i(), I::TenantId)).equals((customer::Entity, C::TenantId)))
+            .and_where(Expr::col((i(), I::CustomerId)).equals((customer::Entity, C::Id)))
+            .to_owned()
+    };
+    let (latest, before_latest): (SimpleExpr, SimpleExpr) = match journey {
+        Some(journey) => {
+            let nth = |offset: u64| -> SimpleExpr {
+                of_customer()
+                    .column((i(), I::OccurredAt))
+                    .and_where(Expr::col((i(), I::JourneyId)).eq(journey))
+                    .order_by((i(), I::OccurredAt), Order::Desc)
+                    .limit(1)
+                    .offset(offset)
+                    .to_owned()
+                    .into()
+            };
+            (nth(0), nth(1))
+        }
+        None => (
+            of_customer()
+                .expr(Expr::col((i(), I::OccurredAt)).max())
+                .to_owned()
+                .into(),
+            Expr::cust("CAST(NULL AS BIGINT)"),
+        ),
+    };
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
-        let rows: Vec<(String, Uuid, Option<Uuid>, Option<i64>)> = customer::Entity::find()
+        let rows: Vec<CustomerRow> = customer::Entity::find()
             .select_only()
             .columns([C::ExternalId, C::Id, C::PersonaId])
             .column_as(latest.clone(), "latest")
+            .column_as(before_latest.clone(), "before_latest")
             .filter(C::TenantId.eq(tenant.uuid()))
             .filter(any_of(
                 txn,
@@ -528,16 +653,20 @@ async fn find_customers<'a>(
             .into_tuple()
             .all(txn)
             .await?;
-        found.extend(rows.into_iter().map(|(external, id, persona, latest)| {
-            (
-                external,
-                KnownCustomer {
-                    id,
-                    persona,
-                    latest,
-                },
-            )
-        }));
+        found.extend(
+            rows.into_iter()
+                .map(|(external, id, persona, latest, before_latest)| {
+                    (
+                        external,
+                        KnownCustomer {
+                            id,
+                            persona,
+                            latest,
+                            before_latest,
+                        },
+                    )
+                }),
+        );
     }
     Ok(found)
 }

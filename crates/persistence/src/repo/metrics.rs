@@ -326,8 +326,9 @@ impl Store {
     }
 
     /// How many customers (of `persona`) have interactions in `range`, and
-    /// how many of them exactly one: counted by the database, so only the
-    /// two numbers travel.
+    /// how many of them exactly one: for whole UTC days from the windows
+    /// rollup, otherwise counted by the database from the interactions, so
+    /// only the two numbers travel.
     pub async fn range_customers(
         &self,
         tenant: TenantId,
@@ -335,6 +336,21 @@ impl Store {
         range: TimeRange,
         persona: Option<PersonaId>,
     ) -> Result<(u64, u64), StoreError> {
+        // Whole UTC days: from the windows rollup (`super::windows`).
+        if range.from_us.rem_euclid(DAY_US) == 0 && range.to_us.rem_euclid(DAY_US) == 0 {
+            let days = (
+                range.from_us.div_euclid(DAY_US),
+                range.to_us.div_euclid(DAY_US),
+            );
+            return super::windows::customers_in_days(
+                self.metrics_conn(),
+                tenant,
+                journey.uuid(),
+                days,
+                persona.map(PersonaId::uuid),
+            )
+            .await;
+        }
         use interaction::Column as I;
         let per_customer = Query::select()
             .column(I::CustomerId)

@@ -14,6 +14,7 @@ pub mod rollups;
 pub mod tenants;
 pub mod touchpoints;
 pub mod triggers;
+pub mod windows;
 
 use journeyd_domain::TenantId;
 use sea_orm::{ColumnTrait, Condition};

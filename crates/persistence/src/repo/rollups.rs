@@ -5,12 +5,17 @@
 //!   currency, the counts and sums every metric is made of;
 //! - `journey_chains`: per journey and customer, the funnel chain (when the
 //!   customer reached each phase, see `journeyd_domain::funnel`), one row
-//!   that grows in place.
+//!   that grows in place;
+//! - `journey_windows`: per journey, UTC day and persona, the pairs and
+//!   triples of consecutive interactions ending that day (`super::windows`).
 
 use super::any_of;
 use super::bulk::{self, Cell, Kind};
+use super::windows::{Windows, WindowsDelta};
 use crate::StoreError;
-use crate::entity::{interaction, interaction_stat, journey_chain, phase, touchpoint};
+use crate::entity::{
+    interaction, interaction_stat, journey_chain, journey_window, phase, touchpoint,
+};
 use journeyd_domain::metrics::Tally;
 use journeyd_domain::{TenantId, funnel};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -400,22 +405,65 @@ pub(crate) enum Replace {
     Nothing,
 }
 
+/// The interactions (time, touchpoint) of customers by (journey, customer).
+pub(crate) type Histories = BTreeMap<(Uuid, Uuid), Vec<(i64, Uuid)>>;
+
 /// Recomputes the `journey_chains` rows (funnel chain and conversions) of
 /// `customers` in `journeys` from their raw interactions, replacing what
-/// was stored.
+/// was stored. Returns the interactions it read.
 pub(crate) async fn recompute_progress(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     customers: &[Uuid],
     journeys: &[Uuid],
     replace: Replace,
-) -> Result<(), StoreError> {
+) -> Result<Histories, StoreError> {
     if customers.is_empty() || journeys.is_empty() {
-        return Ok(());
+        return Ok(Histories::new());
     }
     let shapes = JourneyShapes::load(conn, tenant, journeys).await?;
+    let histories = histories(conn, tenant, customers, journeys).await?;
+    if replace == Replace::Existing {
+        for chunk in customers.chunks(MAX_PARAMS / 2) {
+            journey_chain::Entity::delete_many()
+                .filter(journey_chain::Column::TenantId.eq(tenant.uuid()))
+                .filter(any_of(
+                    conn,
+                    journey_chain::Column::JourneyId,
+                    journeys.iter().copied(),
+                ))
+                .filter(any_of(
+                    conn,
+                    journey_chain::Column::CustomerId,
+                    chunk.iter().copied(),
+                ))
+                .exec(conn)
+                .await?;
+        }
+    }
+    let empty = JourneyState::default();
+    let rows = histories
+        .iter()
+        .map(|(&(journey, customer), events)| {
+            (journey, customer, shapes.state(journey, &empty, events))
+        })
+        .filter(|(_, _, state)| !state.is_empty())
+        .map(|(journey, customer, state)| state.row(tenant, journey, customer))
+        .collect();
+    write_chains(conn, rows, Columns::All).await?;
+    Ok(histories)
+}
+
+/// The interactions (time, touchpoint) of `customers` in `journeys`, by
+/// (journey, customer).
+pub(crate) async fn histories(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    customers: &[Uuid],
+    journeys: &[Uuid],
+) -> Result<Histories, StoreError> {
     let wanted_journeys: HashSet<Uuid> = journeys.iter().copied().collect();
-    let mut histories: BTreeMap<(Uuid, Uuid), Vec<(i64, Uuid)>> = BTreeMap::new();
+    let mut histories = Histories::new();
     for chunk in customers.chunks(MAX_PARAMS / 2) {
         // By customer only: the customer index answers it, whatever the
         // statistics; other journeys' rows are dropped below.
@@ -446,34 +494,7 @@ pub(crate) async fn recompute_progress(
                 .push((at, tp));
         }
     }
-    if replace == Replace::Existing {
-        for chunk in customers.chunks(MAX_PARAMS / 2) {
-            journey_chain::Entity::delete_many()
-                .filter(journey_chain::Column::TenantId.eq(tenant.uuid()))
-                .filter(any_of(
-                    conn,
-                    journey_chain::Column::JourneyId,
-                    journeys.iter().copied(),
-                ))
-                .filter(any_of(
-                    conn,
-                    journey_chain::Column::CustomerId,
-                    chunk.iter().copied(),
-                ))
-                .exec(conn)
-                .await?;
-        }
-    }
-    let empty = JourneyState::default();
-    let rows = histories
-        .iter()
-        .map(|(&(journey, customer), events)| {
-            (journey, customer, shapes.state(journey, &empty, events))
-        })
-        .filter(|(_, _, state)| !state.is_empty())
-        .map(|(journey, customer, state)| state.row(tenant, journey, customer))
-        .collect();
-    write_chains(conn, rows, Columns::All).await
+    Ok(histories)
 }
 
 /// How many stats rows a journey (or some of its touchpoints) has: zero
@@ -521,6 +542,8 @@ pub struct RollupSnapshot {
     /// Every `journey_chains` row: journey, customer, started, t1..tk, and
     /// the first two conversions.
     pub progress: Vec<ChainSnapshot>,
+    /// Every `journey_windows` row: journey, day, persona key, windows.
+    pub windows: Vec<(Uuid, i64, Uuid, Windows)>,
 }
 
 impl crate::Store {
@@ -553,6 +576,10 @@ impl crate::Store {
             .await?;
         journey_chain::Entity::delete_many()
             .filter(journey_chain::Column::TenantId.eq(t))
+            .exec(&txn)
+            .await?;
+        journey_window::Entity::delete_many()
+            .filter(journey_window::Column::TenantId.eq(t))
             .exec(&txn)
             .await?;
         let personas: HashMap<Uuid, Option<Uuid>> = customer::Entity::find()
@@ -603,9 +630,18 @@ impl crate::Store {
             .all(&txn)
             .await?;
         let customers: Vec<Uuid> = active.into_keys().collect();
+        let mut windows = WindowsDelta::default();
         for chunk in customers.chunks(1_000) {
-            recompute_progress(&txn, tenant, chunk, &journeys, Replace::Nothing).await?;
+            let histories =
+                recompute_progress(&txn, tenant, chunk, &journeys, Replace::Nothing).await?;
+            for ((journey, customer), events) in histories {
+                let persona = personas.get(&customer).copied().flatten();
+                let mut times: Vec<i64> = events.into_iter().map(|(at, _)| at).collect();
+                times.sort_unstable();
+                windows.add(journey, persona.unwrap_or(NO_PERSONA), &times, 0, 1);
+            }
         }
+        windows.apply(&txn, tenant).await?;
         report.customers = customers.len() as u64;
         txn.commit().await?;
         Ok(report)
@@ -643,7 +679,12 @@ impl crate::Store {
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
-        Ok(RollupSnapshot { stats, progress })
+        let windows = super::windows::snapshot(conn, tenant).await?;
+        Ok(RollupSnapshot {
+            stats,
+            progress,
+            windows,
+        })
     }
 }
 
@@ -666,13 +707,13 @@ pub(crate) struct ProgressEvent {
 /// interactions give the new chain. The two earliest conversions are always
 /// the two earliest of the stored ones and the new ones.
 /// Late interactions make the chain be recomputed from the customer's whole
-/// history instead.
+/// history instead; the histories read for that are returned.
 pub(crate) async fn advance_progress(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     new: &[ProgressEvent],
     latest: &HashMap<Uuid, i64>,
-) -> Result<(), StoreError> {
+) -> Result<Histories, StoreError> {
     let mut by_pair: BTreeMap<(Uuid, Uuid), Vec<(i64, Uuid)>> = BTreeMap::new();
     for e in new {
         by_pair
@@ -757,12 +798,9 @@ pub(crate) async fn advance_progress(
         write_chains(conn, converted, Columns::Conversions).await?;
         write_chains(conn, started, Columns::All).await?;
     }
-    if !late_customers.is_empty() {
-        late_customers.sort_unstable();
-        late_customers.dedup();
-        recompute_progress(conn, tenant, &late_customers, &journeys, Replace::Existing).await?;
-    }
-    Ok(())
+    late_customers.sort_unstable();
+    late_customers.dedup();
+    recompute_progress(conn, tenant, &late_customers, &journeys, Replace::Existing).await
 }
 
 /// A funnel chain as stored: t1, t2, ... tk in microseconds since the
