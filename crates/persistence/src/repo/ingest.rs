@@ -590,12 +590,9 @@ async fn create_customers(
     Ok(created)
 }
 
-/// External id, id, persona, latest and before-latest interaction.
-type CustomerRow = (String, Uuid, Option<Uuid>, Option<i64>, Option<i64>);
-
 /// These customers as stored (unknown ones are left out), with their latest
 /// interaction in `journey` and the one before it, or without a journey their
-/// latest in any: probes of the index (tenant, customer, occurred_at,
+/// latest in any: one probe of the index (tenant, customer, occurred_at,
 /// journey) per customer.
 async fn find_customers<'a>(
     txn: &impl ConnectionTrait,
@@ -614,36 +611,31 @@ async fn find_customers<'a>(
             .and_where(Expr::col((i(), I::CustomerId)).equals((customer::Entity, C::Id)))
             .to_owned()
     };
-    let (latest, before_latest): (SimpleExpr, SimpleExpr) = match journey {
-        Some(journey) => {
-            let nth = |offset: u64| -> SimpleExpr {
-                of_customer()
-                    .column((i(), I::OccurredAt))
-                    .and_where(Expr::col((i(), I::JourneyId)).eq(journey))
-                    .order_by((i(), I::OccurredAt), Order::Desc)
-                    .limit(1)
-                    .offset(offset)
-                    .to_owned()
-                    .into()
-            };
-            (nth(0), nth(1))
-        }
-        None => (
-            of_customer()
-                .expr(Expr::col((i(), I::OccurredAt)).max())
-                .to_owned()
-                .into(),
-            Expr::cust("CAST(NULL AS BIGINT)"),
-        ),
+    // The latest times as text (`latest,before`): one index probe reads both.
+    let as_text = match txn.get_database_backend() {
+        DbBackend::Postgres => "string_agg(CAST(\"t\".\"occurred_at\" AS TEXT), ',')",
+        _ => "group_concat(\"t\".\"occurred_at\", ',')",
     };
+    let latest = of_customer()
+        .column((i(), I::OccurredAt))
+        .order_by((i(), I::OccurredAt), Order::Desc)
+        .limit(if journey.is_some() { 2 } else { 1 })
+        .apply_if(journey, |select, journey| {
+            select.and_where(Expr::col((i(), I::JourneyId)).eq(journey));
+        })
+        .to_owned();
+    let latest: SimpleExpr = Query::select()
+        .expr(Expr::cust(as_text))
+        .from_subquery(latest, Alias::new("t"))
+        .to_owned()
+        .into();
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
-        let rows: Vec<CustomerRow> = customer::Entity::find()
+        let rows: Vec<(String, Uuid, Option<Uuid>, Option<String>)> = customer::Entity::find()
             .select_only()
             .columns([C::ExternalId, C::Id, C::PersonaId])
             .column_as(latest.clone(), "latest")
-            .column_as(before_latest.clone(), "before_latest")
             .filter(C::TenantId.eq(tenant.uuid()))
             .filter(any_of(
                 txn,
@@ -653,20 +645,28 @@ async fn find_customers<'a>(
             .into_tuple()
             .all(txn)
             .await?;
-        found.extend(
-            rows.into_iter()
-                .map(|(external, id, persona, latest, before_latest)| {
-                    (
-                        external,
-                        KnownCustomer {
-                            id,
-                            persona,
-                            latest,
-                            before_latest,
-                        },
-                    )
-                }),
-        );
+        for (external, id, persona, latest) in rows {
+            let mut times = latest
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    t.parse::<i64>()
+                        .map_err(|_| StoreError::Corrupt(format!("interaction time '{t}'")))
+                })
+                .collect::<Result<Vec<i64>, _>>()?;
+            times.sort_unstable_by(|a, b| b.cmp(a));
+            found.insert(
+                external,
+                KnownCustomer {
+                    id,
+                    persona,
+                    latest: times.first().copied(),
+                    before_latest: times.get(1).copied(),
+                },
+            );
+        }
     }
     Ok(found)
 }
