@@ -273,7 +273,7 @@ async fn record(
         .values()
         .map(|c| (c.id, c.persona.unwrap_or(NO_PERSONA)))
         .collect();
-    new_windows(&progress, &latest, &tails, &histories, &personas)
+    new_windows(&progress, &latest, &tails, &histories, &personas)?
         .apply(txn, tenant)
         .await
 }
@@ -290,7 +290,7 @@ fn new_windows(
     tails: &HashMap<(Uuid, Uuid), Vec<i64>>,
     histories: &Histories,
     personas: &HashMap<Uuid, Uuid>,
-) -> WindowsDelta {
+) -> Result<WindowsDelta, StoreError> {
     let mut by_pair: BTreeMap<(Uuid, Uuid), Vec<i64>> = BTreeMap::new();
     for e in new {
         by_pair
@@ -302,33 +302,33 @@ fn new_windows(
     for ((journey, customer), mut times) in by_pair {
         times.sort_unstable();
         let persona = personas.get(&customer).copied().unwrap_or(NO_PERSONA);
-        let in_order = latest.get(&customer).is_none_or(|last| times[0] > *last);
-        match histories.get(&(journey, customer)) {
-            Some(history) if !in_order => {
-                let mut after: Vec<i64> = history.iter().map(|(at, _)| *at).collect();
-                after.sort_unstable();
-                let mut before = Vec::with_capacity(after.len());
-                let mut added = times.iter().peekable();
-                for at in &after {
-                    if added.peek() == Some(&at) {
-                        added.next();
-                    } else {
-                        before.push(*at);
-                    }
-                }
-                windows.add(journey, persona, &after, 0, 1);
-                windows.add(journey, persona, &before, 0, -1);
-            }
-            _ => {
-                let tail = tails
-                    .get(&(journey, customer))
-                    .map_or(&[][..], Vec::as_slice);
-                let all: Vec<i64> = tail.iter().copied().chain(times).collect();
-                windows.add(journey, persona, &all, tail.len(), 1);
+        if latest.get(&customer).is_none_or(|last| times[0] > *last) {
+            let tail = tails
+                .get(&(journey, customer))
+                .map_or(&[][..], Vec::as_slice);
+            let all: Vec<i64> = tail.iter().copied().chain(times).collect();
+            windows.add(journey, persona, &all, tail.len(), 1);
+            continue;
+        }
+        // Late: `advance_progress` read this history to recompute the chain.
+        let history = histories.get(&(journey, customer)).ok_or_else(|| {
+            StoreError::Corrupt("a late interaction's history was not read".into())
+        })?;
+        let mut after: Vec<i64> = history.iter().map(|(at, _)| *at).collect();
+        after.sort_unstable();
+        let mut before = Vec::with_capacity(after.len());
+        let mut added = times.iter().peekable();
+        for at in &after {
+            if added.peek() == Some(&at) {
+                added.next();
+            } else {
+                before.push(*at);
             }
         }
+        windows.add(journey, persona, &after, 0, 1);
+        windows.add(journey, persona, &before, 0, -1);
     }
-    windows
+    Ok(windows)
 }
 
 fn contribution(r: &Resolved, persona_key: Uuid) -> Contribution {

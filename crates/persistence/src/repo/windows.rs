@@ -144,7 +144,10 @@ impl WindowsDelta {
     /// Writes the changes: each row is read, added to and written back. On
     /// PostgreSQL under its lock, taken in key order; missing rows are first
     /// inserted empty, so two calls creating one row wait for each other
-    /// instead of both inserting it. Rows left empty are deleted.
+    /// instead of both inserting it. A row whose counts fall to zero stays
+    /// (empty) until a rebuild: deleting it would let a call that found it
+    /// before the deletion, and so did not insert it, write it back over
+    /// another call's new row.
     pub(crate) async fn apply(
         self,
         conn: &impl ConnectionTrait,
@@ -214,11 +217,9 @@ impl WindowsDelta {
             }
         }
         let mut merged = Vec::with_capacity(changes.len());
-        let mut emptied = false;
         for (key, change) in &changes {
             let mut windows = stored.remove(key).unwrap_or_default();
             windows.add(change);
-            emptied |= windows.is_empty();
             if !windows.is_valid() {
                 return Err(StoreError::Corrupt(format!(
                     "journey_windows of day {} would count below zero",
@@ -231,16 +232,6 @@ impl WindowsDelta {
                       DO UPDATE SET \"pairs\" = excluded.\"pairs\", \"triples\" = excluded.\"triples\"";
         for chunk in merged.chunks(10_000) {
             bulk::insert(conn, "journey_windows", &COLUMNS, chunk, upsert).await?;
-        }
-        if emptied {
-            journey_window::Entity::delete_many()
-                .filter(W::TenantId.eq(tenant.uuid()))
-                .filter(W::JourneyId.is_in(journeys))
-                .filter(W::Day.is_in(days))
-                .filter(W::Pairs.eq(""))
-                .filter(W::Triples.eq(""))
-                .exec(conn)
-                .await?;
         }
         Ok(())
     }
@@ -398,7 +389,8 @@ pub(crate) async fn customers_in_days(
     Ok((customers as u64, bounced as u64))
 }
 
-/// Every row of `tenant`, in key order (for comparing rollups).
+/// Every row of `tenant` that counts something, in key order (for
+/// comparing rollups).
 pub(crate) async fn snapshot(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -412,6 +404,8 @@ pub(crate) async fn snapshot(
         .all(conn)
         .await?
         .into_iter()
+        // Rows emptied by deletions and persona moves stay until a rebuild.
+        .filter(|r| !(r.pairs.is_empty() && r.triples.is_empty()))
         .map(|r| {
             Ok((
                 r.journey_id,
