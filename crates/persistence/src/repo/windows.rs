@@ -198,10 +198,14 @@ impl WindowsDelta {
         }
         let journeys: HashSet<Uuid> = changes.keys().map(|k| k.0).collect();
         let days: HashSet<i64> = changes.keys().map(|k| k.1).collect();
+        let personas: HashSet<Uuid> = changes.keys().map(|k| k.2).collect();
+        // Rows of these journeys, days and personas (a call of one journey
+        // and persona locks only the rows it changes).
         let mut select = journey_window::Entity::find()
             .filter(W::TenantId.eq(tenant.uuid()))
-            .filter(W::JourneyId.is_in(journeys.iter().copied()))
-            .filter(W::Day.is_in(days.iter().copied()))
+            .filter(W::JourneyId.is_in(journeys))
+            .filter(W::Day.is_in(days))
+            .filter(W::PersonaKey.is_in(personas))
             .order_by_asc(W::JourneyId)
             .order_by_asc(W::Day)
             .order_by_asc(W::PersonaKey);
