@@ -109,12 +109,11 @@ async fn record(f: &Fixture, items: Vec<NewInteraction>) -> Vec<ItemOutcome> {
 
 /// Interactions counted in the stats rollup.
 async fn counted_interactions(f: &Fixture) -> i64 {
-    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    snapshot
-        .stats
-        .iter()
-        .map(|(_, c)| c.tally.interactions)
-        .sum()
+    f.store
+        .rollup_snapshot(f.tenant)
+        .await
+        .unwrap()
+        .interactions()
 }
 
 async fn assert_rollups_match_rebuild(f: &Fixture) {
@@ -135,6 +134,7 @@ on_both_databases!(setup =>
     concurrent_writers_creating_the_same_customers_all_succeed,
     rebuilds_deletions_and_persona_changes_while_ingesting_keep_the_rollups_exact,
     random_batches_keep_rollups_equal_to_a_rebuild,
+    batches_over_two_journeys_keep_rollups_equal_to_a_rebuild,
     forgetting_a_customer_leaves_no_trace,
     moving_a_touchpoint_to_another_phase_moves_the_funnel,
     ingest_waits_for_a_journey_held_by_a_structure_change,
@@ -816,6 +816,52 @@ async fn concurrent_overlapping_writers_store_each_event_once(f: Fixture) {
     assert_eq!(accepted, 450, "events 0..450, each accepted exactly once");
     let total = counted_interactions(&f).await;
     assert_eq!(total, 450);
+    assert_rollups_match_rebuild(&f).await;
+}
+
+/// Customers active in two journeys, with calls that carry both journeys
+/// (the windows start from each journey's stored interactions, read per
+/// journey) and calls that carry one (its latest interactions only count),
+/// in order and late.
+async fn batches_over_two_journeys_keep_rollups_equal_to_a_rebuild(f: Fixture) {
+    let second = f.store.seed_map(f.tenant, "second", 3).await.unwrap();
+    let other: Vec<TouchpointId> = f
+        .store
+        .touchpoints_of_journeys(f.tenant, &[second])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let mut rng = StdRng::seed_from_u64(11);
+    for round in 0..10 {
+        let mut batch = Vec::new();
+        for n in 0..rng.random_range(5..30) {
+            let touchpoints = match round % 3 {
+                0 => &f.touchpoints,
+                1 => &other,
+                _ if rng.random_bool(0.5) => &f.touchpoints,
+                _ => &other,
+            };
+            let minutes = if round % 4 == 3 {
+                rng.random_range(0..20_000)
+            } else {
+                20_000 + round * 3_000 + rng.random_range(0..2_000)
+            };
+            batch.push(event(
+                &format!("e{round}-{n}"),
+                &format!("c{}", rng.random_range(0..8)),
+                touchpoints[rng.random_range(0..touchpoints.len())],
+                minutes,
+                None,
+            ));
+        }
+        record(&f, batch).await;
+    }
+    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    let journeys: std::collections::BTreeSet<_> =
+        snapshot.windows.iter().map(|(j, ..)| *j).collect();
+    assert_eq!(journeys.len(), 2, "windows in both journeys");
     assert_rollups_match_rebuild(&f).await;
 }
 

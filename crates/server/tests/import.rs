@@ -28,12 +28,11 @@ fn import(f: &Fixture, what: &str, file: &std::path::Path) -> String {
 }
 
 async fn stored(f: &Fixture) -> i64 {
-    let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
-    snapshot
-        .stats
-        .iter()
-        .map(|(_, c)| c.tally.interactions)
-        .sum()
+    f.store
+        .rollup_snapshot(f.tenant)
+        .await
+        .unwrap()
+        .interactions()
 }
 
 const LINES: usize = 100_000;

@@ -107,18 +107,28 @@ pub(crate) fn interaction_from(row: interaction::Model) -> Result<Interaction, S
     })
 }
 
-/// The changes to the rollups kept by persona (stats and windows) that
-/// persona moves add up to. Callers apply one for all their customers:
-/// rows are written in key order, as ingest writes them.
+/// Changes to the rollups kept by persona (stats and windows) from whole
+/// customers' interactions: persona moves and deletions. Callers apply one
+/// for all their customers: rows are written in key order, as ingest writes
+/// them.
 #[derive(Default)]
-struct PersonaMoves {
+struct CustomerRollups {
     stats: StatsDelta,
     windows: WindowsDelta,
 }
 
-impl PersonaMoves {
+impl CustomerRollups {
+    /// Adds `sign` times the contributions of all of a customer's
+    /// `interactions` under the persona key `persona`.
+    fn add(&mut self, interactions: &[interaction::Model], persona: Uuid, sign: i64) {
+        for row in interactions {
+            self.stats.add(&Contribution::of(row, persona), sign);
+        }
+        self.windows.add_history(interactions, persona, sign);
+    }
+
     /// Adds the move of a customer's contributions from one persona to another.
-    async fn add(
+    async fn move_persona(
         &mut self,
         conn: &impl ConnectionTrait,
         tenant: TenantId,
@@ -131,12 +141,8 @@ impl PersonaMoves {
             .filter(interaction::Column::CustomerId.eq(customer))
             .all(conn)
             .await?;
-        for row in &rows {
-            self.stats.add(&Contribution::of(row, from), -1);
-            self.stats.add(&Contribution::of(row, to), 1);
-        }
-        self.windows.add_history(&rows, from, -1);
-        self.windows.add_history(&rows, to, 1);
+        self.add(&rows, from, -1);
+        self.add(&rows, to, 1);
         Ok(())
     }
 
@@ -220,7 +226,7 @@ async fn upsert_customers(
     };
     let mut current: HashMap<String, customer::Model> = existing;
     let mut outcomes = Vec::with_capacity(items.len());
-    let mut moves = PersonaMoves::default();
+    let mut moves = CustomerRollups::default();
     for item in items {
         let upsert = match item {
             Ok(upsert) => upsert,
@@ -274,7 +280,7 @@ async fn upsert_customers(
         let row = if changed {
             if persona != row.persona_id && !fresh {
                 moves
-                    .add(
+                    .move_persona(
                         txn,
                         tenant,
                         row.id,
@@ -537,15 +543,9 @@ async fn delete_customer(
         .filter(interaction::Column::CustomerId.eq(row.id))
         .all(txn)
         .await?;
-    let mut delta = StatsDelta::default();
-    let persona = row.persona_id.unwrap_or(NO_PERSONA);
-    for interaction in &interactions {
-        delta.add(&Contribution::of(interaction, persona), -1);
-    }
-    delta.apply(txn, tenant).await?;
-    let mut windows = WindowsDelta::default();
-    windows.add_history(&interactions, persona, -1);
-    windows.apply(txn, tenant).await?;
+    let mut rollups = CustomerRollups::default();
+    rollups.add(&interactions, row.persona_id.unwrap_or(NO_PERSONA), -1);
+    rollups.apply(txn, tenant).await?;
     // By the customer's journeys too, so the primary key finds the rows.
     let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
     journey_chain::Entity::delete_many()
@@ -610,9 +610,11 @@ pub(crate) async fn detach_persona(
         .into_tuple()
         .all(conn)
         .await?;
-    let mut moves = PersonaMoves::default();
+    let mut moves = CustomerRollups::default();
     for id in &customers {
-        moves.add(conn, tenant, *id, persona, NO_PERSONA).await?;
+        moves
+            .move_persona(conn, tenant, *id, persona, NO_PERSONA)
+            .await?;
     }
     moves.apply(conn, tenant).await?;
     customer::Entity::update_many()

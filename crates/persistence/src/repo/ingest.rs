@@ -6,7 +6,7 @@
 use super::rollups::{
     Contribution, Histories, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
 };
-use super::windows::{WindowsDelta, stored_tails};
+use super::windows::WindowsDelta;
 use super::{any_of, now};
 use crate::database::in_write_transaction;
 use crate::entity::{customer, interaction, journey, touchpoint};
@@ -156,8 +156,14 @@ async fn record(
             })
             .collect(),
         None => {
-            let known: Vec<Uuid> = latest.keys().copied().collect();
-            stored_tails(txn, tenant, &known, &journeys).await?
+            let mut by_journey: BTreeMap<Uuid, BTreeSet<Uuid>> = BTreeMap::new();
+            for r in &fresh {
+                let customer = customers[r.item.customer.as_str()];
+                if customer.latest.is_some() {
+                    by_journey.entry(r.journey).or_default().insert(customer.id);
+                }
+            }
+            stored_tails(txn, tenant, by_journey).await?
         }
     };
 
@@ -325,8 +331,8 @@ fn new_windows(
                 before.push(*at);
             }
         }
-        windows.add(journey, persona, &after, 0, 1);
-        windows.add(journey, persona, &before, 0, -1);
+        windows.add_all(journey, persona, after, 1);
+        windows.add_all(journey, persona, before, -1);
     }
     Ok(windows)
 }
@@ -601,34 +607,7 @@ async fn find_customers<'a>(
     journey: Option<Uuid>,
 ) -> Result<HashMap<String, KnownCustomer>, StoreError> {
     use customer::Column as C;
-    use interaction::Column as I;
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, SimpleExpr};
-    let i = || Alias::new("i");
-    let of_customer = || {
-        Query::select()
-            .from_as(interaction::Entity, i())
-            .and_where(Expr::col((i(), I::TenantId)).equals((customer::Entity, C::TenantId)))
-            .and_where(Expr::col((i(), I::CustomerId)).equals((customer::Entity, C::Id)))
-            .to_owned()
-    };
-    // The latest times as text (`latest,before`): one index probe reads both.
-    let as_text = match txn.get_database_backend() {
-        DbBackend::Postgres => "string_agg(CAST(\"t\".\"occurred_at\" AS TEXT), ',')",
-        _ => "group_concat(\"t\".\"occurred_at\", ',')",
-    };
-    let latest = of_customer()
-        .column((i(), I::OccurredAt))
-        .order_by((i(), I::OccurredAt), Order::Desc)
-        .limit(if journey.is_some() { 2 } else { 1 })
-        .apply_if(journey, |select, journey| {
-            select.and_where(Expr::col((i(), I::JourneyId)).eq(journey));
-        })
-        .to_owned();
-    let latest: SimpleExpr = Query::select()
-        .expr(Expr::cust(as_text))
-        .from_subquery(latest, Alias::new("t"))
-        .to_owned()
-        .into();
+    let latest = latest_times(txn.get_database_backend(), journey);
     let ids: Vec<&str> = external_ids.collect();
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PARAMS) {
@@ -646,17 +625,7 @@ async fn find_customers<'a>(
             .all(txn)
             .await?;
         for (external, id, persona, latest) in rows {
-            let mut times = latest
-                .as_deref()
-                .unwrap_or_default()
-                .split(',')
-                .filter(|t| !t.is_empty())
-                .map(|t| {
-                    t.parse::<i64>()
-                        .map_err(|_| StoreError::Corrupt(format!("interaction time '{t}'")))
-                })
-                .collect::<Result<Vec<i64>, _>>()?;
-            times.sort_unstable_by(|a, b| b.cmp(a));
+            let times = newest_first(latest)?;
             found.insert(
                 external,
                 KnownCustomer {
@@ -669,4 +638,84 @@ async fn find_customers<'a>(
         }
     }
     Ok(found)
+}
+
+/// The latest interaction of the customer of the enclosing `customers` row
+/// (in `journey`: the latest two), as text, newest first
+/// ([`newest_first`]): one probe of the index (tenant, customer,
+/// occurred_at, journey).
+fn latest_times(backend: DbBackend, journey: Option<Uuid>) -> sea_orm::sea_query::SimpleExpr {
+    use customer::Column as C;
+    use interaction::Column as I;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order};
+    let i = || Alias::new("i");
+    let latest = Query::select()
+        .column((i(), I::OccurredAt))
+        .from_as(interaction::Entity, i())
+        .and_where(Expr::col((i(), I::TenantId)).equals((customer::Entity, C::TenantId)))
+        .and_where(Expr::col((i(), I::CustomerId)).equals((customer::Entity, C::Id)))
+        .apply_if(journey, |select, journey| {
+            select.and_where(Expr::col((i(), I::JourneyId)).eq(journey));
+        })
+        .order_by((i(), I::OccurredAt), Order::Desc)
+        .limit(if journey.is_some() { 2 } else { 1 })
+        .to_owned();
+    let as_text = match backend {
+        DbBackend::Postgres => "string_agg(CAST(\"t\".\"occurred_at\" AS TEXT), ',')",
+        _ => "group_concat(\"t\".\"occurred_at\", ',')",
+    };
+    Query::select()
+        .expr(Expr::cust(as_text))
+        .from_subquery(latest, Alias::new("t"))
+        .to_owned()
+        .into()
+}
+
+/// The times of [`latest_times`], newest first.
+fn newest_first(text: Option<String>) -> Result<Vec<i64>, StoreError> {
+    let mut times = text
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<i64>()
+                .map_err(|_| StoreError::Corrupt(format!("interaction time '{t}'")))
+        })
+        .collect::<Result<Vec<i64>, _>>()?;
+    times.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(times)
+}
+
+/// For a call over several journeys: the last two stored interactions, in
+/// time order, of these customers in each journey (where the windows of
+/// their in-order interactions start). One statement per journey.
+async fn stored_tails(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    by_journey: BTreeMap<Uuid, BTreeSet<Uuid>>,
+) -> Result<HashMap<(Uuid, Uuid), Vec<i64>>, StoreError> {
+    use customer::Column as C;
+    let mut tails = HashMap::new();
+    for (journey, customers) in by_journey {
+        let latest = latest_times(txn.get_database_backend(), Some(journey));
+        let customers: Vec<Uuid> = customers.into_iter().collect();
+        for chunk in customers.chunks(MAX_PARAMS) {
+            let rows: Vec<(Uuid, Option<String>)> = customer::Entity::find()
+                .select_only()
+                .column(C::Id)
+                .column_as(latest.clone(), "latest")
+                .filter(C::TenantId.eq(tenant.uuid()))
+                .filter(any_of(txn, C::Id, chunk.iter().copied()))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            for (customer, latest) in rows {
+                let mut tail = newest_first(latest)?;
+                tail.reverse();
+                tails.insert((journey, customer), tail);
+            }
+        }
+    }
+    Ok(tails)
 }

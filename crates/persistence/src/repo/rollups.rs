@@ -456,7 +456,7 @@ pub(crate) async fn recompute_progress(
 
 /// The interactions (time, touchpoint) of `customers` in `journeys`, by
 /// (journey, customer).
-pub(crate) async fn histories(
+async fn histories(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     customers: &[Uuid],
@@ -544,6 +544,13 @@ pub struct RollupSnapshot {
     pub progress: Vec<ChainSnapshot>,
     /// Every `journey_windows` row: journey, day, persona key, windows.
     pub windows: Vec<(Uuid, i64, Uuid, Windows)>,
+}
+
+impl RollupSnapshot {
+    /// The interactions the stats rows count.
+    pub fn interactions(&self) -> i64 {
+        self.stats.iter().map(|(_, c)| c.tally.interactions).sum()
+    }
 }
 
 impl crate::Store {
@@ -636,9 +643,8 @@ impl crate::Store {
                 recompute_progress(&txn, tenant, chunk, &journeys, Replace::Nothing).await?;
             for ((journey, customer), events) in histories {
                 let persona = personas.get(&customer).copied().flatten();
-                let mut times: Vec<i64> = events.into_iter().map(|(at, _)| at).collect();
-                times.sort_unstable();
-                windows.add(journey, persona.unwrap_or(NO_PERSONA), &times, 0, 1);
+                let times = events.into_iter().map(|(at, _)| at);
+                windows.add_all(journey, persona.unwrap_or(NO_PERSONA), times, 1);
             }
         }
         windows.apply(&txn, tenant).await?;

@@ -18,7 +18,7 @@ use sea_orm::sea_query::LockType;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 /// Window counts by lag in days.
@@ -120,6 +120,20 @@ impl WindowsDelta {
         }
     }
 
+    /// Adds `sign` times every window of one customer's interactions in
+    /// `journey` at `times` (in any order).
+    pub(crate) fn add_all(
+        &mut self,
+        journey: Uuid,
+        persona: Uuid,
+        times: impl IntoIterator<Item = i64>,
+        sign: i64,
+    ) {
+        let mut times: Vec<i64> = times.into_iter().collect();
+        times.sort_unstable();
+        self.add(journey, persona, &times, 0, sign);
+    }
+
     /// Adds `sign` times every window of these interactions (all of one
     /// customer's, of the persona key `persona`).
     pub(crate) fn add_history(
@@ -135,9 +149,8 @@ impl WindowsDelta {
                 .or_default()
                 .push(i.occurred_at);
         }
-        for (journey, mut times) in by_journey {
-            times.sort_unstable();
-            self.add(journey, persona, &times, 0, sign);
+        for (journey, times) in by_journey {
+            self.add_all(journey, persona, times, sign);
         }
     }
 
@@ -239,96 +252,6 @@ impl WindowsDelta {
         }
         Ok(())
     }
-}
-
-/// The last two stored interactions (in time order) of each of `customers`
-/// in each of `journeys`: where an in-order event's windows start. One probe
-/// of the customer index per customer and journey.
-pub(crate) async fn stored_tails(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    customers: &[Uuid],
-    journeys: &[Uuid],
-) -> Result<HashMap<(Uuid, Uuid), Vec<i64>>, StoreError> {
-    use sea_orm::sea_query::ArrayType;
-    use sea_orm::{Statement, Value};
-    let mut tails: HashMap<(Uuid, Uuid), Vec<i64>> = HashMap::new();
-    if customers.is_empty() || journeys.is_empty() {
-        return Ok(tails);
-    }
-    let backend = conn.get_database_backend();
-    let last = |offset: u8| {
-        format!(
-            "(SELECT \"i\".\"occurred_at\" FROM \"interactions\" AS \"i\" \
-             WHERE \"i\".\"tenant_id\" = {tenant} AND \"i\".\"customer_id\" = \"c\".\"id\" \
-             AND \"i\".\"journey_id\" = \"j\".\"id\" \
-             ORDER BY \"i\".\"occurred_at\" DESC LIMIT 1 OFFSET {offset})",
-            tenant = match backend {
-                DbBackend::Postgres => "$1",
-                _ => "?1",
-            }
-        )
-    };
-    for chunk in customers.chunks(10_000) {
-        let statement = match backend {
-            DbBackend::Postgres => {
-                let array = |ids: &[Uuid]| {
-                    Value::Array(
-                        ArrayType::Uuid,
-                        Some(Box::new(ids.iter().map(|u| Value::from(*u)).collect())),
-                    )
-                };
-                Statement::from_sql_and_values(
-                    backend,
-                    format!(
-                        "SELECT \"c\".\"id\" AS \"customer\", \"j\".\"id\" AS \"journey\", \
-                         {} AS \"last\", {} AS \"before_last\" \
-                         FROM UNNEST($2::uuid[]) AS \"c\" (\"id\") CROSS JOIN UNNEST($3::uuid[]) AS \"j\" (\"id\")",
-                        last(0),
-                        last(1)
-                    ),
-                    [tenant.uuid().into(), array(chunk), array(journeys)],
-                )
-            }
-            _ => {
-                let json = |ids: &[Uuid]| {
-                    serde_json::Value::Array(
-                        ids.iter()
-                            .map(|u| serde_json::Value::String(u.simple().to_string()))
-                            .collect(),
-                    )
-                    .to_string()
-                };
-                Statement::from_sql_and_values(
-                    backend,
-                    format!(
-                        "SELECT \"c\".\"id\" AS \"customer\", \"j\".\"id\" AS \"journey\", \
-                         {} AS \"last\", {} AS \"before_last\" \
-                         FROM (SELECT unhex(value) AS \"id\" FROM json_each(?2)) AS \"c\" \
-                         CROSS JOIN (SELECT unhex(value) AS \"id\" FROM json_each(?3)) AS \"j\"",
-                        last(0),
-                        last(1)
-                    ),
-                    [
-                        tenant.uuid().into(),
-                        json(chunk).into(),
-                        json(journeys).into(),
-                    ],
-                )
-            }
-        };
-        for row in conn.query_all_raw(statement).await? {
-            let customer: Uuid = row.try_get("", "customer")?;
-            let journey: Uuid = row.try_get("", "journey")?;
-            let last: Option<i64> = row.try_get("", "last")?;
-            let before_last: Option<i64> = row.try_get("", "before_last")?;
-            let tail: Vec<i64> = before_last.into_iter().chain(last).collect();
-            if !tail.is_empty() {
-                tails.insert((journey, customer), tail);
-            }
-        }
-    }
-    Ok(tails)
 }
 
 /// Over the whole days `[from_day, to_day)` of a journey (of one persona
