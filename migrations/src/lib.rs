@@ -15,6 +15,7 @@ mod m20261126_000003_map_epoch;
 mod m20261127_000004_metrics_index;
 mod m20261128_000005_journey_chains;
 mod m20261129_000006_journey_windows;
+mod m20261130_000007_chains_cover;
 
 /// Runs journeyd's migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_metrics_index::Migration),
             Box::new(m20261128_000005_journey_chains::Migration),
             Box::new(m20261129_000006_journey_windows::Migration),
+            Box::new(m20261130_000007_chains_cover::Migration),
         ]
     }
 }

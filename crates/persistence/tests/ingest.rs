@@ -385,7 +385,8 @@ async fn a_call_waiting_for_a_customer_sees_the_calls_before_it(f: Fixture) {
 /// Migration `m20261128_000005_journey_chains` turns the per-step progress
 /// rows into one chain per customer and journey, losing none, and finds
 /// every customer's first two conversions; `m20261129_000006_journey_windows`
-/// computes from the stored interactions the windows ingest kept.
+/// computes from the stored interactions the windows ingest kept;
+/// `m20261130_000007_chains_cover` replaces an index both ways.
 async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
     let conversion = f.touchpoints[f.touchpoints.len() - 1];
     f.store
@@ -426,11 +427,11 @@ async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
 
     assert!(!before.windows.is_empty());
 
-    // Down past the chains migration (and the windows one after it), then
-    // up again: the chains come from the old progress rows, the windows
-    // from the interactions.
+    // Down past the chains migration (and the windows and index ones after
+    // it), then up again: the chains come from the old progress rows, the
+    // windows from the interactions.
     let db = &f.db.database;
-    db.migrate_down(2).await.unwrap();
+    db.migrate_down(3).await.unwrap();
     let uuid = |u: uuid::Uuid| match db.backend() {
         Backend::Sqlite => format!("X'{}'", u.simple()),
         Backend::Postgres => format!("'{u}'::uuid"),
