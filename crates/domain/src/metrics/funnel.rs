@@ -56,8 +56,7 @@ pub fn funnel_steps<'a>(
             } else {
                 reached[step - 1]
             };
-            let mut step_gaps = std::mem::take(&mut gaps[step]);
-            step_gaps.sort_unstable();
+            let step_gaps = &mut gaps[step];
             let seconds = |us: i64| us as f64 / SECOND_US as f64;
             FunnelStep {
                 customers,
@@ -68,8 +67,8 @@ pub fn funnel_steps<'a>(
                 },
                 conversion_from_start: rate(customers, entered).unwrap_or(0.0),
                 drop_off: previous - customers,
-                median_seconds_from_previous: nearest_rank(&step_gaps, 50).map(seconds),
-                p90_seconds_from_previous: nearest_rank(&step_gaps, 90).map(seconds),
+                median_seconds_from_previous: nearest_rank(step_gaps, 50).map(seconds),
+                p90_seconds_from_previous: nearest_rank(step_gaps, 90).map(seconds),
             }
         })
         .collect()

@@ -66,14 +66,16 @@ pub fn rate(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-/// The value at nearest rank `ceil(p/100 × n)` of sorted values (`None` when empty).
-pub fn nearest_rank(sorted: &[i64], percentile: u32) -> Option<i64> {
-    if sorted.is_empty() {
+/// The value at nearest rank `ceil(p/100 × n)` of `values` in ascending
+/// order (`None` when empty). Selects it in linear time, reordering
+/// `values`.
+pub fn nearest_rank(values: &mut [i64], percentile: u32) -> Option<i64> {
+    if values.is_empty() {
         return None;
     }
-    let n = sorted.len() as u64;
-    let rank = (u64::from(percentile) * n).div_ceil(100).max(1);
-    sorted.get(rank as usize - 1).copied()
+    let n = values.len() as u64;
+    let rank = (u64::from(percentile) * n).div_ceil(100).clamp(1, n);
+    Some(*values.select_nth_unstable(rank as usize - 1).1)
 }
 
 #[cfg(test)]
@@ -82,13 +84,15 @@ mod tests {
 
     #[test]
     fn nearest_rank_follows_the_definition() {
-        let v = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
-        assert_eq!(nearest_rank(&v, 50), Some(50));
-        assert_eq!(nearest_rank(&v, 90), Some(90));
-        assert_eq!(nearest_rank(&[7], 90), Some(7));
-        assert_eq!(nearest_rank(&[1, 2, 3], 50), Some(2));
-        assert_eq!(nearest_rank(&[1, 2], 50), Some(1));
-        assert_eq!(nearest_rank(&[], 50), None);
+        let mut v = [70, 20, 100, 40, 10, 60, 30, 80, 90, 50];
+        assert_eq!(nearest_rank(&mut v, 50), Some(50));
+        assert_eq!(nearest_rank(&mut v, 90), Some(90));
+        assert_eq!(nearest_rank(&mut v, 100), Some(100));
+        assert_eq!(nearest_rank(&mut v, 1), Some(10));
+        assert_eq!(nearest_rank(&mut [7], 90), Some(7));
+        assert_eq!(nearest_rank(&mut [3, 1, 2], 50), Some(2));
+        assert_eq!(nearest_rank(&mut [2, 1], 50), Some(1));
+        assert_eq!(nearest_rank(&mut [], 50), None);
     }
 
     #[test]
