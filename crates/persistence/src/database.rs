@@ -72,6 +72,10 @@ pub struct Database {
     statements: Arc<AtomicU64>,
     retried: Arc<AtomicU64>,
     max_connections: u32,
+    /// Connections a read may take beyond its first ([`Database::shared_snapshot`]):
+    /// half the pool, so readers waiting for a second connection can never
+    /// hold all of it.
+    extra_readers: Arc<tokio::sync::Semaphore>,
     /// SQLite: stops the background checkpointer when the last clone goes.
     checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -124,6 +128,9 @@ impl Database {
             statements,
             retried: Arc::new(AtomicU64::new(0)),
             max_connections: options.max_connections,
+            extra_readers: Arc::new(tokio::sync::Semaphore::new(
+                options.max_connections as usize / 2,
+            )),
             checkpointer,
         })
     }
@@ -200,6 +207,71 @@ impl Database {
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// Up to `wanted` read-only transactions, on as many connections, that
+    /// all see one snapshot of the database, so reads split among them
+    /// answer as one statement would. PostgreSQL only (exported snapshot);
+    /// elsewhere, or when the pool is busy or the snapshot cannot be
+    /// exported (a standby in recovery), one transaction. The permit keeps
+    /// the extra connections counted until the reads are done.
+    pub(crate) async fn shared_snapshot(
+        &self,
+        wanted: usize,
+    ) -> Result<
+        (
+            Vec<DatabaseTransaction>,
+            Option<tokio::sync::OwnedSemaphorePermit>,
+        ),
+        StoreError,
+    > {
+        use sea_orm::{AccessMode, IsolationLevel};
+        let begin = || {
+            self.conn.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+        };
+        if self.backend() != Backend::Postgres {
+            return Ok((vec![self.conn.begin().await?], None));
+        }
+        let first = begin().await?;
+        let extra = (wanted.saturating_sub(1) as u32).min(self.max_connections / 2);
+        if extra == 0 {
+            return Ok((vec![first], None));
+        }
+        // As many extra connections as are free to take, without waiting.
+        let Some((extra, permit)) = (1..=extra).rev().find_map(|n| {
+            let permit = Arc::clone(&self.extra_readers).try_acquire_many_owned(n);
+            permit.ok().map(|permit| (n, permit))
+        }) else {
+            return Ok((vec![first], None));
+        };
+        let exported = first
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT pg_export_snapshot()",
+            ))
+            .await;
+        let id: String = match exported {
+            Ok(Some(row)) => row.try_get_by_index(0)?,
+            _ => {
+                // The failed statement aborted the transaction: a new one.
+                let _ = first.rollback().await;
+                return Ok((vec![begin().await?], None));
+            }
+        };
+        if !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(StoreError::Corrupt(format!("snapshot id '{id}'")));
+        }
+        let mut transactions = vec![first];
+        for _ in 0..extra {
+            let txn = begin().await?;
+            txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
+                .await?;
+            transactions.push(txn);
+        }
+        Ok((transactions, Some(permit)))
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock
@@ -359,5 +431,64 @@ impl Database {
     pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StoreError> {
         self.conn.execute_unprepared(sql).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use crate::testing::{TestBackend, TestDatabase};
+    use crate::{Backend, Store};
+    use journeyd_domain::{Name, TenantSlug};
+    use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+
+    async fn tenants(txn: &DatabaseTransaction) -> i64 {
+        let sql =
+            Statement::from_string(txn.get_database_backend(), "SELECT COUNT(*) FROM tenants");
+        let row = txn.query_one_raw(sql).await.unwrap().unwrap();
+        row.try_get_by_index(0).unwrap()
+    }
+
+    /// The transactions of a shared snapshot see the database as it was
+    /// when the first began, not a write committed after it; so reads
+    /// split among them answer as one statement.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shared_snapshot_is_one_snapshot() {
+        for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+            let Some(test) = TestDatabase::create(backend).await else {
+                continue;
+            };
+            let store = Store::new(test.database.clone());
+            let tenant = |slug: &str| {
+                (
+                    TenantSlug::parse(slug).unwrap(),
+                    Name::parse("name", "A tenant").unwrap(),
+                )
+            };
+            let (slug, name) = tenant("before");
+            store.create_tenant(slug, name).await.unwrap();
+            let (transactions, permit) = test.database.shared_snapshot(3).await.unwrap();
+            if test.database.backend() == Backend::Sqlite {
+                // SQLite cannot share a snapshot: one transaction.
+                assert_eq!(transactions.len(), 1);
+                continue;
+            }
+            assert_eq!(transactions.len(), 3);
+            assert!(permit.is_some());
+            let (slug, name) = tenant("after");
+            store.create_tenant(slug, name).await.unwrap();
+            for txn in &transactions {
+                assert_eq!(tenants(txn).await, 1);
+            }
+            // Half the pool (8) may be extra readers: while these hold two,
+            // another read gets two more, then none.
+            let (second, second_permit) = test.database.shared_snapshot(100).await.unwrap();
+            assert_eq!(second.len(), 3);
+            let (third, third_permit) = test.database.shared_snapshot(100).await.unwrap();
+            assert_eq!(third.len(), 1);
+            assert!(third_permit.is_none());
+            drop((transactions, permit, second, second_permit, third));
+            let (wide, _permit) = test.database.shared_snapshot(100).await.unwrap();
+            assert_eq!(wide.len(), 5);
+        }
     }
 }

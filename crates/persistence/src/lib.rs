@@ -19,7 +19,7 @@ pub use error::StoreError;
 pub use page::{Page, PageRequest};
 pub use repo::customers::{Activity, CustomerKey, InteractionFilter, InteractionKey};
 pub use repo::journeys::{JourneyFilter, JourneyKey, JourneyOrder};
-pub use repo::metrics::{MetricEvent, MetricShape, RangeTallies};
+pub use repo::metrics::{Chains, MetricEvent, MetricShape, RangeTallies};
 pub use repo::personas::PersonaKey;
 pub use repo::rollups::{ChainSnapshot, RebuildReport, RollupSnapshot, StatsCounters, StatsKey};
 pub use repo::touchpoints::TouchpointUpsert;
@@ -52,7 +52,12 @@ impl Store {
 
     /// The connection metric queries read.
     pub(crate) fn metrics_conn(&self) -> &sea_orm::DatabaseConnection {
-        self.metrics_db.as_ref().unwrap_or(&self.db).conn()
+        self.metrics_database().conn()
+    }
+
+    /// The pool metric queries read from.
+    pub(crate) fn metrics_database(&self) -> &Database {
+        self.metrics_db.as_ref().unwrap_or(&self.db)
     }
 
     /// The database underneath (for health checks and statistics).

@@ -13,7 +13,7 @@ use journeyd_domain::metrics::{
     self, DAY_US, DEFAULT_WINDOW_DAYS, REPEAT_WINDOW_DAYS, SeriesGroup, TimeRange,
 };
 use journeyd_domain::{self as domain, Scope, TenantId};
-use journeyd_persistence::{MetricShape, RangeTallies, Store};
+use journeyd_persistence::{Chains, MetricShape, RangeTallies, Store};
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -318,7 +318,7 @@ impl Scope_<'_> {
     }
 
     /// The funnel chains of the customers who entered in the range.
-    async fn chains(&self) -> ApiResult<Arc<Vec<(domain::CustomerId, Vec<i64>)>>> {
+    async fn chains(&self) -> ApiResult<Arc<Chains>> {
         MetricsMemo::get(self.memo, self.key("chains"), || async {
             Ok(self
                 .store
@@ -436,7 +436,7 @@ impl MetricsQuery {
         let s = scope(ctx, &journey_id, from, to, persona_id.as_ref()).await?;
         let chains = s.chains().await?;
         let steps = metrics::funnel_steps(
-            chains.iter().map(|(_, c)| c.as_slice()),
+            chains.iter().map(|(_, c)| c),
             s.shape.shape.phases,
             i64::from(conversion_window_days) * DAY_US,
         );
@@ -633,7 +633,7 @@ impl MetricsQuery {
         for (customer, chain) in s.chains().await?.iter() {
             let t1 = chain[0];
             let tp = entering_touchpoint
-                .get(&(*customer, t1))
+                .get(&(customer, t1))
                 .copied()
                 .unwrap_or(0);
             if let Some(bucket) = buckets.index_of(t1) {

@@ -3,7 +3,7 @@
 //! for the partial days at the range's edges), the funnel chains of the
 //! customers who entered, and raw interactions where a metric needs them.
 
-use super::rollups::{COUNTERS, DAY_US, decode_chain};
+use super::rollups::{COUNTERS, DAY_US, decode_chain_into};
 use crate::StatsCounters;
 use crate::entity::{customer, interaction, interaction_stat, journey_chain, phase, touchpoint};
 use crate::{Store, StoreError};
@@ -97,6 +97,79 @@ pub struct RangeTallies {
     pub per_touchpoint: Vec<Tally>,
     /// Sum of values per currency, in 1/10,000 units.
     pub value: BTreeMap<String, i64>,
+}
+
+/// Funnel chains, one per customer: tk in microseconds. Held in three flat
+/// vectors, since a funnel over a long range reads hundreds of thousands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chains {
+    customers: Vec<CustomerId>,
+    /// Where each customer's chain ends in `times`.
+    ends: Vec<usize>,
+    times: Vec<i64>,
+}
+
+impl Chains {
+    /// How many customers.
+    pub fn len(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.customers.is_empty()
+    }
+
+    /// Adds `other`'s customers after these.
+    fn append(&mut self, other: Chains) {
+        let offset = self.times.len();
+        self.customers.extend(other.customers);
+        self.ends
+            .extend(other.ends.into_iter().map(|end| end + offset));
+        self.times.extend(other.times);
+    }
+
+    /// Each customer with their chain.
+    pub fn iter(&self) -> impl Iterator<Item = (CustomerId, &[i64])> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.customers
+            .iter()
+            .zip(starts.zip(&self.ends))
+            .map(|(customer, (start, end))| (*customer, &self.times[start..*end]))
+    }
+}
+
+/// The funnel chains of the customers who entered in `range`, of `persona`.
+async fn read_chains(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    journey: JourneyId,
+    range: TimeRange,
+    persona: Option<PersonaId>,
+) -> Result<Chains, StoreError> {
+    use journey_chain::Column as P;
+    let rows: Vec<(Uuid, String)> = journey_chain::Entity::find()
+        .select_only()
+        .columns([P::CustomerId, P::Chain])
+        .filter(P::TenantId.eq(tenant.uuid()))
+        .filter(P::JourneyId.eq(journey.uuid()))
+        .filter(P::StartedAt.gte(range.from_us))
+        .filter(P::StartedAt.lt(range.to_us))
+        .filter(of_persona(tenant, P::CustomerId, persona))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut chains = Chains {
+        customers: Vec::with_capacity(rows.len()),
+        ends: Vec::with_capacity(rows.len()),
+        times: Vec::with_capacity(rows.len() * 4),
+    };
+    for (customer, chain) in rows {
+        decode_chain_into(&chain, &mut chains.times)?;
+        chains.customers.push(CustomerId::from_uuid(customer));
+        chains.ends.push(chains.times.len());
+    }
+    Ok(chains)
 }
 
 /// Only customers of `persona`: a condition on a customer id column.
@@ -397,29 +470,51 @@ impl Store {
     }
 
     /// The funnel chains of the customers who entered in `range` (t1 in
-    /// range), of `persona`: per customer, tk in microseconds (in no order).
+    /// range), of `persona` (in no order).
+    ///
+    /// A funnel over months reads hundreds of thousands of chains, so on
+    /// PostgreSQL the range is read in parts at once, one per core (up to
+    /// four), each on its own connection and task: the database and the
+    /// decoding then use every core. The parts share one snapshot
+    /// ([`crate::Database::shared_snapshot`]).
     pub async fn entering_chains(
         &self,
         tenant: TenantId,
         journey: JourneyId,
         range: TimeRange,
         persona: Option<PersonaId>,
-    ) -> Result<Vec<(CustomerId, Vec<i64>)>, StoreError> {
-        use journey_chain::Column as P;
-        let rows: Vec<(Uuid, String)> = journey_chain::Entity::find()
-            .select_only()
-            .columns([P::CustomerId, P::Chain])
-            .filter(P::TenantId.eq(tenant.uuid()))
-            .filter(P::JourneyId.eq(journey.uuid()))
-            .filter(P::StartedAt.gte(range.from_us))
-            .filter(P::StartedAt.lt(range.to_us))
-            .filter(of_persona(tenant, P::CustomerId, persona))
-            .into_tuple()
-            .all(self.metrics_conn())
-            .await?;
-        rows.into_iter()
-            .map(|(customer, chain)| Ok((CustomerId::from_uuid(customer), decode_chain(&chain)?)))
-            .collect()
+    ) -> Result<Chains, StoreError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let (transactions, permit) = self.metrics_database().shared_snapshot(cores).await?;
+        let parts = transactions.len() as i64;
+        let width = (range.to_us - range.from_us) / parts;
+        let reads: Vec<_> = transactions
+            .into_iter()
+            .enumerate()
+            .map(|(i, txn)| {
+                let from_us = range.from_us + i as i64 * width;
+                let to_us = if i as i64 + 1 == parts {
+                    range.to_us
+                } else {
+                    from_us + width
+                };
+                let part = TimeRange { from_us, to_us };
+                tokio::spawn(async move {
+                    let chains = read_chains(&txn, tenant, journey, part, persona).await?;
+                    txn.commit().await?;
+                    Ok::<_, StoreError>(chains)
+                })
+            })
+            .collect();
+        let mut chains = Chains::default();
+        for read in reads {
+            let part = read
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("funnel chain read: {e}")))??;
+            chains.append(part);
+        }
+        drop(permit);
+        Ok(chains)
     }
 
     /// The repeat rate's counts: customers (of `persona`) whose first
