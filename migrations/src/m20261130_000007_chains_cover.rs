@@ -4,7 +4,11 @@
 //! (at 10M interactions the 90-day funnel read fell from about 110 ms to
 //! 40 ms in the database).
 //!
-//! A chain that grows then writes the index too, which it did not before.
+//! A chain that grows then writes the index too, which it did not before
+//! (3–4 % of the service's ingest rate, measured). The index is built in
+//! the migration, holding ingest back meanwhile (about a second at a million
+//! chains). A chain of 100 phases, the most a journey has, is about 1.7 kB,
+//! under the 2.7 kB an index entry may hold.
 //!
 //! SQLite keeps its index: the table is clustered by its primary key, and a
 //! chain in the index key would make every grown chain move its entry.

@@ -211,20 +211,17 @@ impl Database {
 
     /// Up to `wanted` read-only transactions, on as many connections, that
     /// all see one snapshot of the database, so reads split among them
-    /// answer as one statement would. PostgreSQL only (exported snapshot);
-    /// elsewhere, or when the pool is busy or the snapshot cannot be
-    /// exported (a standby in recovery), one transaction. The permit keeps
-    /// the extra connections counted until the reads are done.
+    /// answer as one statement would. PostgreSQL only (an exported
+    /// snapshot); elsewhere one transaction. Extra transactions are taken
+    /// only while the pool gives a connection at once and fewer than half
+    /// of its connections are extra readers already (so readers waiting for
+    /// one can never hold all of it), and only while the snapshot can be
+    /// imported (a pooler may send the connection to another server);
+    /// otherwise the read makes do with the ones it has.
     pub(crate) async fn shared_snapshot(
         &self,
         wanted: usize,
-    ) -> Result<
-        (
-            Vec<DatabaseTransaction>,
-            Option<tokio::sync::OwnedSemaphorePermit>,
-        ),
-        StoreError,
-    > {
+    ) -> Result<Vec<SnapshotReader>, StoreError> {
         use sea_orm::{AccessMode, IsolationLevel};
         let begin = || {
             self.conn.begin_with_config(
@@ -233,20 +230,12 @@ impl Database {
             )
         };
         if self.backend() != Backend::Postgres {
-            return Ok((vec![self.conn.begin().await?], None));
+            return Ok(vec![SnapshotReader::new(self.conn.begin().await?, None)]);
         }
         let first = begin().await?;
-        let extra = (wanted.saturating_sub(1) as u32).min(self.max_connections / 2);
-        if extra == 0 {
-            return Ok((vec![first], None));
+        if wanted < 2 || self.extra_readers.available_permits() == 0 {
+            return Ok(vec![SnapshotReader::new(first, None)]);
         }
-        // As many extra connections as are free to take, without waiting.
-        let Some((extra, permit)) = (1..=extra).rev().find_map(|n| {
-            let permit = Arc::clone(&self.extra_readers).try_acquire_many_owned(n);
-            permit.ok().map(|permit| (n, permit))
-        }) else {
-            return Ok((vec![first], None));
-        };
         let exported = first
             .query_one_raw(sea_orm::Statement::from_string(
                 DbBackend::Postgres,
@@ -258,20 +247,27 @@ impl Database {
             _ => {
                 // The failed statement aborted the transaction: a new one.
                 let _ = first.rollback().await;
-                return Ok((vec![begin().await?], None));
+                return Ok(vec![SnapshotReader::new(begin().await?, None)]);
             }
         };
         if !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
             return Err(StoreError::Corrupt(format!("snapshot id '{id}'")));
         }
-        let mut transactions = vec![first];
-        for _ in 0..extra {
-            let txn = begin().await?;
-            txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
-                .await?;
-            transactions.push(txn);
+        let mut readers = vec![SnapshotReader::new(first, None)];
+        while readers.len() < wanted {
+            let Ok(permit) = Arc::clone(&self.extra_readers).try_acquire_owned() else {
+                break;
+            };
+            let Ok(Ok(txn)) = tokio::time::timeout(EXTRA_READER_WAIT, begin()).await else {
+                break;
+            };
+            let import = format!("SET TRANSACTION SNAPSHOT '{id}'");
+            if txn.execute_unprepared(&import).await.is_err() {
+                break;
+            }
+            readers.push(SnapshotReader::new(txn, Some(permit)));
         }
-        Ok((transactions, Some(permit)))
+        Ok(readers)
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock
@@ -302,6 +298,33 @@ impl Database {
             tokio::time::sleep(pause).await;
         }
         again
+    }
+}
+
+/// How long a read waits for an extra connection of a shared snapshot
+/// before it goes on with the ones it has.
+const EXTRA_READER_WAIT: Duration = Duration::from_millis(100);
+
+/// One read-only transaction of a shared snapshot
+/// ([`Database::shared_snapshot`]). An extra one counts among the pool's
+/// extra readers until it is dropped.
+pub(crate) struct SnapshotReader {
+    /// The transaction.
+    pub(crate) txn: DatabaseTransaction,
+    /// The place among the extra readers (none for the first), held until
+    /// the reader is dropped.
+    _place: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl SnapshotReader {
+    fn new(txn: DatabaseTransaction, place: Option<tokio::sync::OwnedSemaphorePermit>) -> Self {
+        Self { txn, _place: place }
+    }
+
+    /// Whether this is an extra reader.
+    #[cfg(test)]
+    fn is_extra(&self) -> bool {
+        self._place.is_some()
     }
 }
 
@@ -466,28 +489,27 @@ mod snapshot_tests {
             };
             let (slug, name) = tenant("before");
             store.create_tenant(slug, name).await.unwrap();
-            let (transactions, permit) = test.database.shared_snapshot(3).await.unwrap();
+            let readers = test.database.shared_snapshot(3).await.unwrap();
             if test.database.backend() == Backend::Sqlite {
                 // SQLite cannot share a snapshot: one transaction.
-                assert_eq!(transactions.len(), 1);
+                assert_eq!(readers.len(), 1);
                 continue;
             }
-            assert_eq!(transactions.len(), 3);
-            assert!(permit.is_some());
+            assert_eq!(readers.len(), 3);
+            assert!(!readers[0].is_extra() && readers[1].is_extra());
             let (slug, name) = tenant("after");
             store.create_tenant(slug, name).await.unwrap();
-            for txn in &transactions {
-                assert_eq!(tenants(txn).await, 1);
+            for reader in &readers {
+                assert_eq!(tenants(&reader.txn).await, 1);
             }
-            // Half the pool (8) may be extra readers: while these hold two,
-            // another read gets two more, then none.
-            let (second, second_permit) = test.database.shared_snapshot(100).await.unwrap();
+            // Half the pool (8), four, may be extra readers: while these
+            // hold two, another read gets two more, then none.
+            let second = test.database.shared_snapshot(100).await.unwrap();
             assert_eq!(second.len(), 3);
-            let (third, third_permit) = test.database.shared_snapshot(100).await.unwrap();
+            let third = test.database.shared_snapshot(100).await.unwrap();
             assert_eq!(third.len(), 1);
-            assert!(third_permit.is_none());
-            drop((transactions, permit, second, second_permit, third));
-            let (wide, _permit) = test.database.shared_snapshot(100).await.unwrap();
+            drop((readers, second, third));
+            let wide = test.database.shared_snapshot(100).await.unwrap();
             assert_eq!(wide.len(), 5);
         }
     }

@@ -34,12 +34,25 @@ async fn main() -> std::process::ExitCode {
 /// span is entered on every poll of its future, so under a metric query
 /// that streams a few hundred thousand rows it cost a tenth of the CPU.
 fn init_logging(format: LogFormat) {
-    let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
-    let filter: Box<dyn Layer<Registry> + Send + Sync> = match directives.parse::<Targets>() {
-        Ok(targets) => Box::new(targets),
-        Err(_) => {
-            Box::new(EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info")))
-        }
+    // Empty pieces (`info,`) mean nothing to EnvFilter, but an error-only
+    // level to Targets; no directives at all means the default.
+    let directives = std::env::var("RUST_LOG").unwrap_or_default();
+    let mut directives: Vec<&str> = directives
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if directives.is_empty() {
+        directives.push("info");
+    }
+    let directives = directives.join(",");
+    // Targets would take `[span]` and `{field}` as part of a target name.
+    let plain = !directives.contains(['[', '{']);
+    let filter: Box<dyn Layer<Registry> + Send + Sync> = match plain
+        .then(|| directives.parse::<Targets>())
+    {
+        Some(Ok(targets)) => Box::new(targets),
+        _ => Box::new(EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"))),
     };
     let output = fmt::layer().with_writer(std::io::stderr);
     let output = match format {

@@ -15,6 +15,7 @@ use sea_orm::{
     QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// A journey's shape for the metrics, with the ids behind the indices.
@@ -137,6 +138,24 @@ impl Chains {
             .zip(starts.zip(&self.ends))
             .map(|(customer, (start, end))| (*customer, &self.times[start..*end]))
     }
+}
+
+/// `range` cut into `parts` consecutive ranges (at least one) that cover
+/// it exactly; when it is shorter than `parts` microseconds, the first are
+/// empty.
+fn split_range(range: TimeRange, parts: usize) -> Vec<TimeRange> {
+    let parts = parts.max(1) as i64;
+    let width = (range.to_us - range.from_us) / parts;
+    (0..parts)
+        .map(|i| TimeRange {
+            from_us: range.from_us + i * width,
+            to_us: if i + 1 == parts {
+                range.to_us
+            } else {
+                range.from_us + (i + 1) * width
+            },
+        })
+        .collect()
 }
 
 /// The funnel chains of the customers who entered in `range`, of `persona`.
@@ -485,35 +504,28 @@ impl Store {
         persona: Option<PersonaId>,
     ) -> Result<Chains, StoreError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let (transactions, permit) = self.metrics_database().shared_snapshot(cores).await?;
-        let parts = transactions.len() as i64;
-        let width = (range.to_us - range.from_us) / parts;
-        let reads: Vec<_> = transactions
-            .into_iter()
-            .enumerate()
-            .map(|(i, txn)| {
-                let from_us = range.from_us + i as i64 * width;
-                let to_us = if i as i64 + 1 == parts {
-                    range.to_us
-                } else {
-                    from_us + width
-                };
-                let part = TimeRange { from_us, to_us };
-                tokio::spawn(async move {
-                    let chains = read_chains(&txn, tenant, journey, part, persona).await?;
-                    txn.commit().await?;
-                    Ok::<_, StoreError>(chains)
-                })
-            })
-            .collect();
+        let readers = self.metrics_database().shared_snapshot(cores).await?;
+        let parts = split_range(range, readers.len());
+        // Dropping the set (an error, a cancelled request) aborts the reads
+        // still running, which rolls their transactions back.
+        let mut reads = tokio::task::JoinSet::new();
+        for (reader, part) in readers.into_iter().zip(parts) {
+            let read = async move {
+                let chains = read_chains(&reader.txn, tenant, journey, part, persona).await?;
+                reader.txn.commit().await?;
+                Ok::<_, StoreError>(chains)
+            };
+            reads.spawn(read.in_current_span());
+        }
         let mut chains = Chains::default();
-        for read in reads {
-            let part = read
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("funnel chain read: {e}")))??;
+        while let Some(read) = reads.join_next().await {
+            let part = read.map_err(|e| {
+                StoreError::Database(sea_orm::DbErr::Custom(format!(
+                    "a funnel read stopped: {e}"
+                )))
+            })??;
             chains.append(part);
         }
-        drop(permit);
         Ok(chains)
     }
 
@@ -542,5 +554,30 @@ impl Store {
         let repeated = format!("\"second_conversion_at\" - \"first_conversion_at\" <= {window_us}");
         self.count_matching(first_conversions, &repeated, "repeat counts")
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_splits_into_parts_that_cover_it_exactly() {
+        let range = |from_us, to_us| TimeRange { from_us, to_us };
+        let bounds = |parts: Vec<TimeRange>| -> Vec<(i64, i64)> {
+            parts.iter().map(|p| (p.from_us, p.to_us)).collect()
+        };
+        assert_eq!(bounds(split_range(range(0, 10), 1)), [(0, 10)]);
+        assert_eq!(bounds(split_range(range(0, 10), 0)), [(0, 10)]);
+        assert_eq!(bounds(split_range(range(0, 10), 2)), [(0, 5), (5, 10)]);
+        assert_eq!(
+            bounds(split_range(range(-7, 4), 3)),
+            [(-7, -4), (-4, -1), (-1, 4)]
+        );
+        // Shorter than the parts: the first are empty, the last is whole.
+        assert_eq!(
+            bounds(split_range(range(5, 6), 4)),
+            [(5, 5), (5, 5), (5, 5), (5, 6)]
+        );
     }
 }

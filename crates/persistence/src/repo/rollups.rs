@@ -838,6 +838,7 @@ pub(crate) fn decode_chain_into(text: &str, times: &mut Vec<i64>) -> Result<(), 
     let corrupt = || StoreError::Corrupt(format!("funnel chain '{text}'"));
     let mut at = 0;
     loop {
+        let start = at;
         let negative = bytes[at] == b'-';
         if negative {
             at += 1;
@@ -848,26 +849,24 @@ pub(crate) fn decode_chain_into(text: &str, times: &mut Vec<i64>) -> Result<(), 
             let high = eight_digits(&bytes[at..at + 8]);
             let low = eight_digits(&bytes[at + 8..at + 16]);
             at += 16;
-            match high.zip(low) {
+            let magnitude = match high.zip(low) {
                 Some((high, low)) => (high * 100_000_000 + low) as i64,
                 None => return Err(corrupt()),
-            }
+            };
+            if negative { -magnitude } else { magnitude }
         } else {
-            let start = at;
-            let mut value: i64 = 0;
-            while let Some(&digit) = bytes.get(at).filter(|b| **b != b',') {
-                if !digit.is_ascii_digit() || at - start == 18 {
-                    return Err(corrupt());
-                }
-                value = value * 10 + i64::from(digit - b'0');
-                at += 1;
-            }
-            if at == start {
+            // Any other length, sign included: the standard parser.
+            at = bytes[start..]
+                .iter()
+                .position(|b| *b == b',')
+                .map_or(bytes.len(), |comma| start + comma);
+            let number = &text[start..at];
+            if number.starts_with('+') {
                 return Err(corrupt());
             }
-            value
+            number.parse().map_err(|_| corrupt())?
         };
-        times.push(if negative { -value } else { value });
+        times.push(value);
         if at == bytes.len() {
             return Ok(());
         }
@@ -963,6 +962,7 @@ mod tests {
             vec![0],
             vec![1_767_225_600_000_000, 1_767_225_600_000_001],
             vec![-5, 3],
+            vec![i64::MIN, i64::MAX, 99_999_999_999_999_999],
         ] {
             assert_eq!(decode_chain(&encode_chain(&chain)).unwrap(), chain);
         }
@@ -984,7 +984,9 @@ mod tests {
             "x",
             "1,2,",
             "-",
-            "1234567890123456789",
+            "12345678901234567890",
+            "+5",
+            "--5",
             "17672256001234:6",
             "1767225600/23456",
             "176722560012345a",
