@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 struct Fixture {
     store: Store,
     tenant: TenantId,
+    journey: JourneyId,
     touchpoints: Vec<TouchpointId>,
     personas: Vec<PersonaId>,
     db: TestDatabase,
@@ -28,7 +29,7 @@ async fn setup(backend: TestBackend) -> Option<Fixture> {
         .seed_journey("acme", JourneyTemplate::FourStep, 2, Some(2))
         .await
         .unwrap();
-    let (tenant, touchpoints) = (seeded.tenant, seeded.touchpoints);
+    let (tenant, journey, touchpoints) = (seeded.tenant, seeded.journey, seeded.touchpoints);
     let mut personas = Vec::new();
     for p in ["Starter", "Loyal"] {
         let persona = store
@@ -51,6 +52,7 @@ async fn setup(backend: TestBackend) -> Option<Fixture> {
     Some(Fixture {
         store,
         tenant,
+        journey,
         touchpoints,
         personas,
         db,
@@ -140,7 +142,45 @@ on_both_databases!(setup =>
     ingest_waits_for_a_journey_held_by_a_structure_change,
     upgrading_carries_the_funnel_chains_over,
     a_call_waiting_for_a_customer_sees_the_calls_before_it,
+    entering_chains_are_read_once_each_whatever_the_parts,
 );
+
+/// A funnel reads its entering customers' chains in parts at once on
+/// PostgreSQL, one per core (40 minutes in two parts are cut at minute 20,
+/// in four at 10, 20 and 30): a customer who entered where one part ends
+/// and the next begins is read once, one at the range's end not at all.
+async fn entering_chains_are_read_once_each_whatever_the_parts(f: Fixture) {
+    let minutes = [0, 9, 10, 19, 20, 21, 29, 30, 39, 40];
+    let batch = minutes
+        .iter()
+        .map(|m| {
+            event(
+                &format!("e{m}"),
+                &format!("c{m}"),
+                f.touchpoints[0],
+                *m,
+                None,
+            )
+        })
+        .collect();
+    record(&f, batch).await;
+    let minute = 60_000_000;
+    let base = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
+        .unwrap()
+        .timestamp_micros();
+    let range = journeyd_domain::metrics::TimeRange::new(base, base + 40 * minute).unwrap();
+    let chains = f
+        .store
+        .entering_chains(f.tenant, f.journey, range, None)
+        .await
+        .unwrap();
+    let mut entered: Vec<i64> = chains
+        .iter()
+        .map(|(_, chain)| (chain[0] - base) / minute)
+        .collect();
+    entered.sort_unstable();
+    assert_eq!(entered, [0, 9, 10, 19, 20, 21, 29, 30, 39]);
+}
 
 /// SQLite checkpoints in the background; closing the pool stops that task
 /// first, so the pool's last connection checkpoints the whole WAL into the
