@@ -5,6 +5,7 @@
 
 use super::rollups::{
     Contribution, Histories, MAX_PARAMS, NO_PERSONA, ProgressEvent, StatsDelta, advance_progress,
+    decode_times,
 };
 use super::windows::WindowsDelta;
 use super::{any_of, now};
@@ -331,8 +332,9 @@ fn new_windows(
                 before.push(*at);
             }
         }
-        windows.add_all(journey, persona, after, 1);
-        windows.add_all(journey, persona, before, -1);
+        // Both in time order already.
+        windows.add(journey, persona, &after, 0, 1);
+        windows.add(journey, persona, &before, 0, -1);
     }
     Ok(windows)
 }
@@ -673,16 +675,7 @@ fn latest_times(backend: DbBackend, journey: Option<Uuid>) -> sea_orm::sea_query
 
 /// The times of [`latest_times`], newest first.
 fn newest_first(text: Option<String>) -> Result<Vec<i64>, StoreError> {
-    let mut times = text
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.parse::<i64>()
-                .map_err(|_| StoreError::Corrupt(format!("interaction time '{t}'")))
-        })
-        .collect::<Result<Vec<i64>, _>>()?;
+    let mut times = decode_times(text.as_deref().unwrap_or_default())?;
     times.sort_unstable_by(|a, b| b.cmp(a));
     Ok(times)
 }

@@ -3,7 +3,7 @@
 //! for the partial days at the range's edges), the funnel chains of the
 //! customers who entered, and raw interactions where a metric needs them.
 
-use super::rollups::{COUNTERS, DAY_US, decode_chain_into};
+use super::rollups::{COUNTERS, DAY_US, decode_times_into};
 use crate::StatsCounters;
 use crate::entity::{customer, interaction, interaction_stat, journey_chain, phase, touchpoint};
 use crate::{Store, StoreError};
@@ -184,7 +184,7 @@ async fn read_chains(
         times: Vec::with_capacity(rows.len() * 4),
     };
     for (customer, chain) in rows {
-        decode_chain_into(&chain, &mut chains.times)?;
+        decode_times_into(&chain, &mut chains.times)?;
         chains.customers.push(CustomerId::from_uuid(customer));
         chains.ends.push(chains.times.len());
     }

@@ -679,7 +679,7 @@ impl crate::Store {
                     r.journey_id,
                     r.customer_id,
                     r.started_at,
-                    decode_chain(&r.chain)?,
+                    decode_times(&r.chain)?,
                     r.first_conversion_at,
                     r.second_conversion_at,
                 ))
@@ -773,7 +773,7 @@ pub(crate) async fn advance_progress(
                         .await?;
                 for (customer, chain, first, second) in rows {
                     let state = JourneyState {
-                        chain: decode_chain(&chain)?,
+                        chain: decode_times(&chain)?,
                         conversions: first.into_iter().chain(second).collect(),
                     };
                     stored.insert((*journey, customer), state);
@@ -819,23 +819,24 @@ fn encode_chain(chain: &[i64]) -> String {
         .join(",")
 }
 
-/// The times of a stored funnel chain (the inverse of `encode_chain`).
-pub(crate) fn decode_chain(text: &str) -> Result<Vec<i64>, StoreError> {
+/// Stored times, comma-separated (a funnel chain, the inverse of
+/// `encode_chain`, or a customer's latest interactions).
+pub(crate) fn decode_times(text: &str) -> Result<Vec<i64>, StoreError> {
     let mut times = Vec::new();
-    decode_chain_into(text, &mut times)?;
+    decode_times_into(text, &mut times)?;
     Ok(times)
 }
 
-/// Appends the times of a stored funnel chain to `times`. A funnel decodes
+/// Appends stored comma-separated times to `times`. A funnel decodes
 /// hundreds of thousands of chains, so this reads the digits itself, eight
 /// at a time for the usual 16-digit times, rather than splitting and
 /// parsing each number.
-pub(crate) fn decode_chain_into(text: &str, times: &mut Vec<i64>) -> Result<(), StoreError> {
+pub(crate) fn decode_times_into(text: &str, times: &mut Vec<i64>) -> Result<(), StoreError> {
     let bytes = text.as_bytes();
     if bytes.is_empty() {
         return Ok(());
     }
-    let corrupt = || StoreError::Corrupt(format!("funnel chain '{text}'"));
+    let corrupt = || StoreError::Corrupt(format!("stored times '{text}'"));
     let mut at = 0;
     loop {
         let start = at;
@@ -964,7 +965,7 @@ mod tests {
             vec![-5, 3],
             vec![i64::MIN, i64::MAX, 99_999_999_999_999_999],
         ] {
-            assert_eq!(decode_chain(&encode_chain(&chain)).unwrap(), chain);
+            assert_eq!(decode_times(&encode_chain(&chain)).unwrap(), chain);
         }
         let sixteen = [
             1_000_000_000_000_000,
@@ -972,8 +973,8 @@ mod tests {
             9_999_999_999_999_999,
         ];
         for t in sixteen {
-            assert_eq!(decode_chain(&t.to_string()).unwrap(), [t]);
-            assert_eq!(decode_chain(&format!("-{t}")).unwrap(), [-t]);
+            assert_eq!(decode_times(&t.to_string()).unwrap(), [t]);
+            assert_eq!(decode_times(&format!("-{t}")).unwrap(), [-t]);
         }
         for bad in [
             "1,,2",
@@ -992,7 +993,7 @@ mod tests {
             "176722560012345a",
             " 767225600123456",
         ] {
-            assert!(decode_chain(bad).is_err(), "{bad}");
+            assert!(decode_times(bad).is_err(), "{bad}");
         }
     }
 }
