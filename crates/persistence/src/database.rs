@@ -2,6 +2,8 @@
 
 use crate::StoreError;
 use journeyd_migrations::{MigrationStatus, Migrator, MigratorTrait};
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::postgres::{PgPool, Postgres};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -211,61 +213,57 @@ impl Database {
 
     /// Up to `wanted` read-only transactions, on as many connections, that
     /// all see one snapshot of the database, so reads split among them
-    /// answer as one statement would. PostgreSQL only (an exported
-    /// snapshot); elsewhere one transaction. Extra transactions are taken
-    /// only while the pool gives a connection at once and fewer than half
-    /// of its connections are extra readers already (so readers waiting for
-    /// one can never hold all of it), and only while the snapshot can be
-    /// imported (a pooler may send the connection to another server);
-    /// otherwise the read makes do with the ones it has.
+    /// answer as one statement would (PostgreSQL: an exported snapshot).
+    /// Extra transactions are taken only while the pool gives a connection
+    /// at once and fewer than half of its connections are extra readers
+    /// already (so readers waiting for one can never hold all of it), and
+    /// only while the snapshot can be imported (a pooler may send the
+    /// connection to another server); otherwise the read makes do with the
+    /// ones it has. SQLite cannot share a snapshot: an error there.
     pub(crate) async fn shared_snapshot(
         &self,
         wanted: usize,
     ) -> Result<Vec<SnapshotReader>, StoreError> {
-        use sea_orm::{AccessMode, IsolationLevel};
-        let begin = || {
-            self.conn.begin_with_config(
-                Some(IsolationLevel::RepeatableRead),
-                Some(AccessMode::ReadOnly),
-            )
-        };
         if self.backend() != Backend::Postgres {
-            return Ok(vec![SnapshotReader::new(self.conn.begin().await?, None)]);
+            return Err(StoreError::Database(sea_orm::DbErr::Custom(
+                "a shared snapshot needs PostgreSQL".into(),
+            )));
         }
-        let first = begin().await?;
+        let pool = self.conn.get_postgres_connection_pool();
+        let begin = |place| SnapshotReader::begin(pool, Arc::clone(&self.statements), place);
+        let mut first = begin(None).await?;
         if wanted < 2 || self.extra_readers.available_permits() == 0 {
-            return Ok(vec![SnapshotReader::new(first, None)]);
+            return Ok(vec![first]);
         }
-        let exported = first
-            .query_one_raw(sea_orm::Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT pg_export_snapshot()",
-            ))
-            .await;
-        let id: String = match exported {
-            Ok(Some(row)) => row.try_get_by_index(0)?,
-            _ => {
+        let id = match first.query_text("SELECT pg_export_snapshot()").await {
+            Ok(id) => id,
+            Err(_) => {
                 // The failed statement aborted the transaction: a new one.
-                let _ = first.rollback().await;
-                return Ok(vec![SnapshotReader::new(begin().await?, None)]);
+                drop(first);
+                return Ok(vec![begin(None).await?]);
             }
         };
         if !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
             return Err(StoreError::Corrupt(format!("snapshot id '{id}'")));
         }
-        let mut readers = vec![SnapshotReader::new(first, None)];
+        let mut readers = vec![first];
         while readers.len() < wanted {
-            let Ok(permit) = Arc::clone(&self.extra_readers).try_acquire_owned() else {
+            let Ok(place) = Arc::clone(&self.extra_readers).try_acquire_owned() else {
                 break;
             };
-            let Ok(Ok(txn)) = tokio::time::timeout(EXTRA_READER_WAIT, begin()).await else {
+            let Ok(Ok(mut reader)) =
+                tokio::time::timeout(EXTRA_READER_WAIT, begin(Some(place))).await
+            else {
                 break;
             };
-            let import = format!("SET TRANSACTION SNAPSHOT '{id}'");
-            if txn.execute_unprepared(&import).await.is_err() {
+            if reader
+                .execute(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
+                .await
+                .is_err()
+            {
                 break;
             }
-            readers.push(SnapshotReader::new(txn, Some(permit)));
+            readers.push(reader);
         }
         Ok(readers)
     }
@@ -306,19 +304,108 @@ impl Database {
 const EXTRA_READER_WAIT: Duration = Duration::from_millis(100);
 
 /// One read-only transaction of a shared snapshot
-/// ([`Database::shared_snapshot`]). An extra one counts among the pool's
-/// extra readers until it is dropped.
+/// ([`Database::shared_snapshot`]), on a PostgreSQL connection of its own,
+/// read through the driver directly, since a `COPY` has no place in the
+/// ORM. An extra one counts among the pool's extra readers until it is
+/// dropped. Dropped before [`SnapshotReader::finish`] (an error, a
+/// cancelled request), its connection is closed rather than given back to
+/// the pool, since a `COPY` may still be streaming into it; closing it ends
+/// the transaction.
 pub(crate) struct SnapshotReader {
-    /// The transaction.
-    pub(crate) txn: DatabaseTransaction,
+    conn: PoolConnection<Postgres>,
+    finished: bool,
+    /// The pool's statement counter.
+    statements: Arc<AtomicU64>,
     /// The place among the extra readers (none for the first), held until
     /// the reader is dropped.
     _place: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl SnapshotReader {
-    fn new(txn: DatabaseTransaction, place: Option<tokio::sync::OwnedSemaphorePermit>) -> Self {
-        Self { txn, _place: place }
+    /// A connection from `pool` in a new read-only, repeatable-read
+    /// transaction.
+    async fn begin(
+        pool: &PgPool,
+        statements: Arc<AtomicU64>,
+        place: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<Self, StoreError> {
+        let conn = pool.acquire().await.map_err(driver_error)?;
+        let mut reader = Self {
+            conn,
+            finished: false,
+            statements,
+            _place: place,
+        };
+        reader
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        Ok(reader)
+    }
+
+    /// Runs `sql`.
+    async fn execute(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
+            .execute(&mut *self.conn)
+            .await
+            .map_err(driver_error)?;
+        Ok(())
+    }
+
+    /// The one text value `sql` returns.
+    async fn query_text(&mut self, sql: &'static str) -> Result<String, StoreError> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        sea_orm::sqlx::query_scalar(sql)
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(driver_error)
+    }
+
+    /// Runs `COPY (select) TO STDOUT` and hands each row, in PostgreSQL's
+    /// text format without its line end, to `row`.
+    pub(crate) async fn copy_rows(
+        &mut self,
+        select: &str,
+        mut row: impl FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        use futures_util::StreamExt;
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        let mut chunks = self
+            .conn
+            .copy_out_raw(&format!("COPY ({select}) TO STDOUT"))
+            .await
+            .map_err(driver_error)?;
+        // PostgreSQL sends a row per message, but nothing promises it.
+        let mut partial = Vec::new();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(driver_error)?;
+            let mut rest = &chunk[..];
+            while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+                if partial.is_empty() {
+                    row(&rest[..end])?;
+                } else {
+                    partial.extend_from_slice(&rest[..end]);
+                    row(&partial)?;
+                    partial.clear();
+                }
+                rest = &rest[end + 1..];
+            }
+            partial.extend_from_slice(rest);
+        }
+        if partial.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(
+                "a COPY row without its line end".into(),
+            ))
+        }
+    }
+
+    /// Ends the transaction and gives the connection back to the pool.
+    pub(crate) async fn finish(mut self) -> Result<(), StoreError> {
+        self.execute("COMMIT").await?;
+        self.finished = true;
+        Ok(())
     }
 
     /// Whether this is an extra reader.
@@ -326,6 +413,20 @@ impl SnapshotReader {
     fn is_extra(&self) -> bool {
         self._place.is_some()
     }
+}
+
+impl Drop for SnapshotReader {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// A driver error as the ORM reports it, so that it is classified the same
+/// way (an outage or a failed statement).
+fn driver_error(err: sea_orm::sqlx::Error) -> StoreError {
+    sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(Arc::new(err))).into()
 }
 
 /// Evaluates `$work` (an expression of type `Result<T, StoreError>` that
@@ -459,16 +560,21 @@ impl Database {
 
 #[cfg(test)]
 mod snapshot_tests {
+    use super::SnapshotReader;
     use crate::testing::{TestBackend, TestDatabase};
     use crate::{Backend, Store};
     use journeyd_domain::{Name, TenantSlug};
-    use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
 
-    async fn tenants(txn: &DatabaseTransaction) -> i64 {
-        let sql =
-            Statement::from_string(txn.get_database_backend(), "SELECT COUNT(*) FROM tenants");
-        let row = txn.query_one_raw(sql).await.unwrap().unwrap();
-        row.try_get_by_index(0).unwrap()
+    async fn tenants(reader: &mut SnapshotReader) -> i64 {
+        let mut count = None;
+        reader
+            .copy_rows("SELECT COUNT(*) FROM tenants", |row| {
+                count = std::str::from_utf8(row).ok().and_then(|n| n.parse().ok());
+                Ok(())
+            })
+            .await
+            .unwrap();
+        count.unwrap()
     }
 
     /// The transactions of a shared snapshot see the database as it was
@@ -489,18 +595,18 @@ mod snapshot_tests {
             };
             let (slug, name) = tenant("before");
             store.create_tenant(slug, name).await.unwrap();
-            let readers = test.database.shared_snapshot(3).await.unwrap();
             if test.database.backend() == Backend::Sqlite {
-                // SQLite cannot share a snapshot: one transaction.
-                assert_eq!(readers.len(), 1);
+                // SQLite cannot share a snapshot.
+                assert!(test.database.shared_snapshot(3).await.is_err());
                 continue;
             }
+            let mut readers = test.database.shared_snapshot(3).await.unwrap();
             assert_eq!(readers.len(), 3);
             assert!(!readers[0].is_extra() && readers[1].is_extra());
             let (slug, name) = tenant("after");
             store.create_tenant(slug, name).await.unwrap();
-            for reader in &readers {
-                assert_eq!(tenants(&reader.txn).await, 1);
+            for reader in &mut readers {
+                assert_eq!(tenants(reader).await, 1);
             }
             // Half the pool (8), four, may be extra readers: while these
             // hold two, another read gets two more, then none.
@@ -511,6 +617,42 @@ mod snapshot_tests {
             drop((readers, second, third));
             let wide = test.database.shared_snapshot(100).await.unwrap();
             assert_eq!(wide.len(), 5);
+        }
+    }
+
+    /// A reader that stops in the middle of a `COPY` (an error, a cancelled
+    /// request) closes its connection instead of giving it back to the
+    /// pool with its transaction open and rows in flight: the next reader
+    /// sees what was committed after it stopped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reader_stopped_in_a_copy_leaves_the_pool_sound() {
+        let Some(test) = TestDatabase::create(TestBackend::Postgres).await else {
+            return;
+        };
+        let store = Store::new(test.database.clone());
+        for round in 1..=3 {
+            let mut readers = test.database.shared_snapshot(1).await.unwrap();
+            let mut reader = readers.pop().unwrap();
+            let mut rows = 0;
+            let stopped = reader
+                .copy_rows("SELECT generate_series(1, 100000)", |_| {
+                    rows += 1;
+                    match rows {
+                        10 => Err(crate::StoreError::Corrupt("stop".into())),
+                        _ => Ok(()),
+                    }
+                })
+                .await;
+            assert!(stopped.is_err());
+            drop(reader);
+            let slug = TenantSlug::parse(&format!("round-{round}")).unwrap();
+            store
+                .create_tenant(slug, Name::parse("name", "A tenant").unwrap())
+                .await
+                .unwrap();
+            let mut readers = test.database.shared_snapshot(1).await.unwrap();
+            assert_eq!(tenants(&mut readers[0]).await, round);
+            readers.pop().unwrap().finish().await.unwrap();
         }
     }
 }

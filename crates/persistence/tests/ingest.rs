@@ -176,10 +176,20 @@ async fn entering_chains_are_read_once_each_whatever_the_parts(f: Fixture) {
         .unwrap();
     let mut entered: Vec<i64> = chains
         .iter()
-        .map(|(_, chain)| (chain[0] - base) / minute)
+        .map(|chain| (chain[0] - base) / minute)
         .collect();
     entered.sort_unstable();
     assert_eq!(entered, [0, 9, 10, 19, 20, 21, 29, 30, 39]);
+    let mut customers: Vec<i64> = f
+        .store
+        .entering_customers(f.tenant, f.journey, range, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, t1)| (t1 - base) / minute)
+        .collect();
+    customers.sort_unstable();
+    assert_eq!(customers, entered);
 }
 
 /// SQLite checkpoints in the background; closing the pool stops that task

@@ -436,7 +436,7 @@ impl MetricsQuery {
         let s = scope(ctx, &journey_id, from, to, persona_id.as_ref()).await?;
         let chains = s.chains().await?;
         let steps = metrics::funnel_steps(
-            chains.iter().map(|(_, c)| c),
+            chains.iter(),
             s.shape.shape.phases,
             i64::from(conversion_window_days) * DAY_US,
         );
@@ -630,8 +630,11 @@ impl MetricsQuery {
             }
         }
         let mut entries: BTreeMap<(usize, Option<usize>), u64> = BTreeMap::new();
-        for (customer, chain) in s.chains().await?.iter() {
-            let t1 = chain[0];
+        let entering = s
+            .store
+            .entering_customers(s.tenant, s.journey, s.range, s.persona)
+            .await?;
+        for (customer, t1) in entering {
             let tp = entering_touchpoint
                 .get(&(customer, t1))
                 .copied()
@@ -767,7 +770,7 @@ impl MetricsQuery {
         let phases = s.shape.shape.phases;
         let completions = chains
             .iter()
-            .filter(|(_, c)| {
+            .filter(|c| {
                 phases > 0
                     && c.len() == phases
                     && c[phases - 1] - c[0] <= DEFAULT_WINDOW_DAYS * DAY_US
