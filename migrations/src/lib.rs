@@ -16,6 +16,7 @@ mod m20261127_000004_metrics_index;
 mod m20261128_000005_journey_chains;
 mod m20261129_000006_journey_windows;
 mod m20261130_000007_chains_cover;
+mod m20261201_000008_journey_conversions;
 
 /// Runs journeyd's migrations in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_journey_chains::Migration),
             Box::new(m20261129_000006_journey_windows::Migration),
             Box::new(m20261130_000007_chains_cover::Migration),
+            Box::new(m20261201_000008_journey_conversions::Migration),
         ]
     }
 }

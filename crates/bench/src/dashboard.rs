@@ -260,6 +260,7 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
                 .as_f64()
                 .unwrap_or_default())
         .round() as u64,
+        repeat_rate: data["journeySummary"]["repeatRate"].as_f64(),
     };
     ensure!(
         served == raw,

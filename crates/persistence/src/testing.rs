@@ -562,6 +562,9 @@ pub struct RawDashboard {
     pub interactions: u64,
     /// Summary: customers with exactly one interaction in the range.
     pub bounced: u64,
+    /// Summary: the repeat rate (none when no first conversion lies in the
+    /// range).
+    pub repeat_rate: Option<f64>,
 }
 
 impl crate::Store {
@@ -675,6 +678,33 @@ impl crate::Store {
             base.clone(),
         ))
         .await?;
+
+        // Repeat rate: customers whose first conversion lies in the range,
+        // and those of them with another conversion within the window
+        // after it (at the same moment included).
+        let conversions = "FROM interactions i JOIN touchpoints tp \
+             ON tp.tenant_id = i.tenant_id AND tp.id = i.touchpoint_id \
+             WHERE i.tenant_id = $1 AND i.journey_id = $2 AND tp.is_conversion";
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql(format!(
+                    "SELECT count(*), coalesce(sum(CASE WHEN f.n >= 2 THEN 1 ELSE 0 END), 0) \
+                     FROM (SELECT (SELECT count(*) {conversions} AND i.customer_id = first.c \
+                     AND i.occurred_at <= first.t + {repeat_us}) n \
+                     FROM (SELECT i.customer_id c, min(i.occurred_at) t {conversions} \
+                     GROUP BY i.customer_id \
+                     HAVING min(i.occurred_at) >= $3 AND min(i.occurred_at) < $4) first) f",
+                    repeat_us = journeyd_domain::metrics::REPEAT_WINDOW_DAYS
+                        * journeyd_domain::metrics::DAY_US,
+                )),
+                base.clone(),
+            ))
+            .await?
+            .ok_or(crate::StoreError::NotFound("summary"))?;
+        let eligible = row.try_get_by_index::<i64>(0)? as u64;
+        let repeated = row.try_get_by_index::<i64>(1)? as u64;
+        dashboard.repeat_rate = journeyd_domain::metrics::rate(repeated, eligible);
 
         // Funnel: t1 is the earliest interaction in the first phase (over all
         // time) and must lie in the range; each next step is the earliest

@@ -476,12 +476,14 @@ async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
     assert!(before.progress.iter().any(|row| row.2.is_none()));
 
     assert!(!before.windows.is_empty());
+    assert!(before.conversions.iter().any(|row| row.3 > 0));
 
-    // Down past the chains migration (and the windows and index ones after
-    // it), then up again: the chains come from the old progress rows, the
-    // windows from the interactions.
+    // Down past the chains migration (and the windows, index and
+    // conversions ones after it), then up again: the chains come from the
+    // old progress rows, the windows from the interactions, the conversion
+    // counts from the chains.
     let db = &f.db.database;
-    db.migrate_down(3).await.unwrap();
+    db.migrate_down(4).await.unwrap();
     let uuid = |u: uuid::Uuid| match db.backend() {
         Backend::Sqlite => format!("X'{}'", u.simple()),
         Backend::Postgres => format!("'{u}'::uuid"),
@@ -1002,6 +1004,7 @@ async fn random_batches_keep_rollups_equal_to_a_rebuild(f: Fixture) {
     let snapshot = f.store.rollup_snapshot(f.tenant).await.unwrap();
     assert!(!snapshot.progress.is_empty());
     assert!(snapshot.progress.iter().any(|row| row.4.is_some()));
+    assert!(snapshot.conversions.iter().any(|row| row.3 > 0));
     assert_rollups_match_rebuild(&f).await;
 }
 

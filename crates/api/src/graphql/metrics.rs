@@ -9,9 +9,7 @@ use crate::graphql::types::enums::ChannelKind;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
 use journeyd_domain::metrics::series::{Interval, SeriesBuckets, parse_zone};
-use journeyd_domain::metrics::{
-    self, DAY_US, DEFAULT_WINDOW_DAYS, REPEAT_WINDOW_DAYS, SeriesGroup, TimeRange,
-};
+use journeyd_domain::metrics::{self, DAY_US, DEFAULT_WINDOW_DAYS, SeriesGroup, TimeRange};
 use journeyd_domain::{self as domain, Scope, TenantId};
 use journeyd_persistence::{Chains, MetricShape, RangeTallies, Store};
 use std::any::Any;
@@ -752,13 +750,7 @@ impl MetricsQuery {
             s.chains(),
             async {
                 Ok(s.store
-                    .repeat_counts(
-                        s.tenant,
-                        s.journey,
-                        s.range,
-                        REPEAT_WINDOW_DAYS * DAY_US,
-                        s.persona,
-                    )
+                    .repeat_counts(s.tenant, s.journey, s.range, s.persona)
                     .await?)
             },
         )?;

@@ -22,6 +22,16 @@ pub struct Model {
     pub second_conversion_at: Option<i64>,
 }
 
+impl Model {
+    /// The first two conversions stored, in time order.
+    pub fn conversions(&self) -> Vec<i64> {
+        self.first_conversion_at
+            .into_iter()
+            .chain(self.second_conversion_at)
+            .collect()
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

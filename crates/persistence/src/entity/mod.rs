@@ -8,6 +8,7 @@ pub mod interaction;
 pub mod interaction_stat;
 pub mod journey;
 pub mod journey_chain;
+pub mod journey_conversion;
 pub mod journey_persona;
 pub mod journey_window;
 pub mod map_epoch;

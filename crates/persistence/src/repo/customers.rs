@@ -1,6 +1,7 @@
 //! Customers: upserted by external id (the CRM's key), listed, read with
 //! their interactions, and forgotten completely on request.
 
+use super::conversions::ConversionsDelta;
 use super::ingest::{create_or_lock_customers, ensure_customers};
 use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, Replace, StatsDelta, recompute_progress,
@@ -548,12 +549,17 @@ async fn delete_customer(
     rollups.apply(txn, tenant).await?;
     // By the customer's journeys too, so the primary key finds the rows.
     let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
-    journey_chain::Entity::delete_many()
+    let chains = journey_chain::Entity::delete_many()
         .filter(journey_chain::Column::TenantId.eq(t))
         .filter(journey_chain::Column::JourneyId.is_in(journeys))
         .filter(journey_chain::Column::CustomerId.eq(row.id))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
+    let mut conversions = ConversionsDelta::default();
+    for chain in chains {
+        conversions.add(chain.journey_id, &chain.conversions(), -1);
+    }
+    conversions.apply(txn, tenant).await?;
     interaction::Entity::delete_many()
         .filter(interaction::Column::TenantId.eq(t))
         .filter(interaction::Column::CustomerId.eq(row.id))

@@ -8,7 +8,7 @@ use crate::StatsCounters;
 use crate::database::SnapshotReader;
 use crate::entity::{customer, interaction, interaction_stat, journey_chain, phase, touchpoint};
 use crate::{Backend, Store, StoreError};
-use journeyd_domain::metrics::{JourneyShape, ShapeTouchpoint, Tally, TimeRange};
+use journeyd_domain::metrics::{self, JourneyShape, ShapeTouchpoint, Tally, TimeRange};
 use journeyd_domain::*;
 use sea_orm::sea_query::{Expr, ExprTrait, PostgresQueryBuilder, Query, SelectStatement};
 use sea_orm::{
@@ -457,11 +457,7 @@ impl Store {
         persona: Option<PersonaId>,
     ) -> Result<(u64, u64), StoreError> {
         // Whole UTC days: from the windows rollup (`super::windows`).
-        if range.from_us.rem_euclid(DAY_US) == 0 && range.to_us.rem_euclid(DAY_US) == 0 {
-            let days = (
-                range.from_us.div_euclid(DAY_US),
-                range.to_us.div_euclid(DAY_US),
-            );
+        if let Some(days) = whole_days(range) {
             return super::windows::customers_in_days(
                 self.metrics_conn(),
                 tenant,
@@ -594,16 +590,25 @@ impl Store {
 
     /// The repeat rate's counts: customers (of `persona`) whose first
     /// conversion lies in `range`, and how many of them converted again
-    /// within `window_us` after it (counted by the database from the
-    /// `journey_chains` rollup).
+    /// within the repeat window after it. For whole UTC days and every
+    /// persona from the `journey_conversions` rollup, otherwise counted by
+    /// the database from the `journey_chains` rollup.
     pub async fn repeat_counts(
         &self,
         tenant: TenantId,
         journey: JourneyId,
         range: TimeRange,
-        window_us: i64,
         persona: Option<PersonaId>,
     ) -> Result<(u64, u64), StoreError> {
+        if let (Some(days), None) = (whole_days(range), persona) {
+            return super::conversions::conversions_in_days(
+                self.metrics_conn(),
+                tenant,
+                journey.uuid(),
+                days,
+            )
+            .await;
+        }
         use journey_chain::Column as J;
         let first_conversions = Query::select()
             .columns([J::FirstConversionAt, J::SecondConversionAt])
@@ -614,10 +619,24 @@ impl Store {
             .and_where(J::FirstConversionAt.lt(range.to_us))
             .cond_where(of_persona(tenant, J::CustomerId, persona))
             .to_owned();
-        let repeated = format!("\"second_conversion_at\" - \"first_conversion_at\" <= {window_us}");
+        let repeated = format!(
+            "\"second_conversion_at\" - \"first_conversion_at\" <= {}",
+            metrics::REPEAT_WINDOW_DAYS * DAY_US
+        );
         self.count_matching(first_conversions, &repeated, "repeat counts")
             .await
     }
+}
+
+/// The days of `range` when it starts and ends at midnight UTC: the first,
+/// and the one after the last (days since the epoch).
+fn whole_days(range: TimeRange) -> Option<(i64, i64)> {
+    (range.from_us.rem_euclid(DAY_US) == 0 && range.to_us.rem_euclid(DAY_US) == 0).then(|| {
+        (
+            range.from_us.div_euclid(DAY_US),
+            range.to_us.div_euclid(DAY_US),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -7,14 +7,19 @@
 //!   customer reached each phase, see `journeyd_domain::funnel`), one row
 //!   that grows in place;
 //! - `journey_windows`: per journey, UTC day and persona, the pairs and
-//!   triples of consecutive interactions ending that day (`super::windows`).
+//!   triples of consecutive interactions ending that day (`super::windows`);
+//! - `journey_conversions`: per journey and UTC day, the customers whose
+//!   first conversion fell that day and how many converted again within the
+//!   repeat window (`super::conversions`), changed with every chain row.
 
 use super::any_of;
 use super::bulk::{self, Cell, Kind};
+use super::conversions::ConversionsDelta;
 use super::windows::{Windows, WindowsDelta};
 use crate::StoreError;
 use crate::entity::{
-    interaction, interaction_stat, journey_chain, journey_window, phase, touchpoint,
+    interaction, interaction_stat, journey_chain, journey_conversion, journey_window, phase,
+    touchpoint,
 };
 use journeyd_domain::metrics::Tally;
 use journeyd_domain::{TenantId, funnel};
@@ -423,9 +428,10 @@ pub(crate) async fn recompute_progress(
     }
     let shapes = JourneyShapes::load(conn, tenant, journeys).await?;
     let histories = histories(conn, tenant, customers, journeys).await?;
+    let mut conversions = ConversionsDelta::default();
     if replace == Replace::Existing {
         for chunk in customers.chunks(MAX_PARAMS / 2) {
-            journey_chain::Entity::delete_many()
+            let replaced = journey_chain::Entity::delete_many()
                 .filter(journey_chain::Column::TenantId.eq(tenant.uuid()))
                 .filter(any_of(
                     conn,
@@ -437,20 +443,24 @@ pub(crate) async fn recompute_progress(
                     journey_chain::Column::CustomerId,
                     chunk.iter().copied(),
                 ))
-                .exec(conn)
+                .exec_with_returning(conn)
                 .await?;
+            for row in replaced {
+                conversions.add(row.journey_id, &row.conversions(), -1);
+            }
         }
     }
     let empty = JourneyState::default();
-    let rows = histories
-        .iter()
-        .map(|(&(journey, customer), events)| {
-            (journey, customer, shapes.state(journey, &empty, events))
-        })
-        .filter(|(_, _, state)| !state.is_empty())
-        .map(|(journey, customer, state)| state.row(tenant, journey, customer))
-        .collect();
+    let mut rows = Vec::new();
+    for (&(journey, customer), events) in &histories {
+        let state = shapes.state(journey, &empty, events);
+        if !state.is_empty() {
+            conversions.add(journey, &state.conversions, 1);
+            rows.push(state.row(tenant, journey, customer));
+        }
+    }
     write_chains(conn, rows, Columns::All).await?;
+    conversions.apply(conn, tenant).await?;
     Ok(histories)
 }
 
@@ -544,6 +554,9 @@ pub struct RollupSnapshot {
     pub progress: Vec<ChainSnapshot>,
     /// Every `journey_windows` row: journey, day, persona key, windows.
     pub windows: Vec<(Uuid, i64, Uuid, Windows)>,
+    /// Every `journey_conversions` row: journey, day, first conversions,
+    /// repeats.
+    pub conversions: Vec<(Uuid, i64, i64, i64)>,
 }
 
 impl RollupSnapshot {
@@ -587,6 +600,10 @@ impl crate::Store {
             .await?;
         journey_window::Entity::delete_many()
             .filter(journey_window::Column::TenantId.eq(t))
+            .exec(&txn)
+            .await?;
+        journey_conversion::Entity::delete_many()
+            .filter(journey_conversion::Column::TenantId.eq(t))
             .exec(&txn)
             .await?;
         let personas: HashMap<Uuid, Option<Uuid>> = customer::Entity::find()
@@ -686,10 +703,12 @@ impl crate::Store {
             })
             .collect::<Result<_, StoreError>>()?;
         let windows = super::windows::snapshot(conn, tenant).await?;
+        let conversions = super::conversions::snapshot(conn, tenant).await?;
         Ok(RollupSnapshot {
             stats,
             progress,
             windows,
+            conversions,
         })
     }
 }
@@ -781,13 +800,17 @@ pub(crate) async fn advance_progress(
             }
         }
         let (mut grown, mut converted, mut started) = (Vec::new(), Vec::new(), Vec::new());
+        let mut conversions = ConversionsDelta::default();
         for ((journey, customer), events) in in_order {
             let old = stored.remove(&(journey, customer)).unwrap_or_default();
             let new = shapes.state(journey, &old, &events);
             if !new.chain.starts_with(&old.chain) {
                 // Not expected; recomputing from the history is always right.
                 late_customers.push(customer);
-            } else if new == old {
+                continue;
+            }
+            conversions.change(journey, &old.conversions, &new.conversions);
+            if new == old {
                 continue;
             } else if old.chain.is_empty() {
                 started.push(new.row(tenant, journey, customer));
@@ -803,6 +826,7 @@ pub(crate) async fn advance_progress(
         write_chains(conn, grown, Columns::Chain).await?;
         write_chains(conn, converted, Columns::Conversions).await?;
         write_chains(conn, started, Columns::All).await?;
+        conversions.apply(conn, tenant).await?;
     }
     late_customers.sort_unstable();
     late_customers.dedup();
