@@ -380,7 +380,7 @@ impl SnapshotReader {
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(driver_error)?;
             let mut rest = &chunk[..];
-            while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+            while let Some(end) = memchr::memchr(b'\n', rest) {
                 if partial.is_empty() {
                     row(&rest[..end])?;
                 } else {

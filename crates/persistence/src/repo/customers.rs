@@ -648,8 +648,17 @@ pub(crate) async fn refresh_journey_progress(
         .into_tuple()
         .all(conn)
         .await?;
+    let mut conversions = ConversionsDelta::default();
     for chunk in customers.chunks(1_000) {
-        recompute_progress(conn, tenant, chunk, &[journey], Replace::Existing).await?;
+        recompute_progress(
+            conn,
+            tenant,
+            chunk,
+            &[journey],
+            Replace::Existing,
+            &mut conversions,
+        )
+        .await?;
     }
-    Ok(())
+    conversions.apply(conn, tenant).await
 }

@@ -101,47 +101,53 @@ pub struct RangeTallies {
     pub value: BTreeMap<String, i64>,
 }
 
-/// Funnel chains, one per customer: tk in microseconds. Held in two flat
-/// vectors, since a funnel over a long range reads hundreds of thousands.
+/// Funnel chains, one per customer: tk in microseconds. A funnel over a
+/// long range reads hundreds of thousands, in parts at once, so they are
+/// held as the parts were read (never copied into one), each in two flat
+/// vectors.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Chains {
+    parts: Vec<ChainsPart>,
+}
+
+/// The chains of one part of a read.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ChainsPart {
     /// Where each customer's chain ends in `times`.
     ends: Vec<usize>,
     times: Vec<i64>,
 }
 
-impl Chains {
-    /// How many customers.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
+impl ChainsPart {
     /// Adds a customer's chain as stored (comma-separated times).
-    fn push_stored(&mut self, stored: &str) -> Result<(), StoreError> {
+    fn push_stored(&mut self, stored: &[u8]) -> Result<(), StoreError> {
         decode_times_into(stored, &mut self.times)?;
         self.ends.push(self.times.len());
         Ok(())
     }
 
-    /// Adds `other`'s customers after these.
-    fn append(&mut self, other: Chains) {
-        let offset = self.times.len();
-        self.ends
-            .extend(other.ends.into_iter().map(|end| end + offset));
-        self.times.extend(other.times);
-    }
-
-    /// Each customer's chain.
-    pub fn iter(&self) -> impl Iterator<Item = &[i64]> + '_ {
+    fn iter(&self) -> impl Iterator<Item = &[i64]> + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts
             .zip(&self.ends)
             .map(|(start, end)| &self.times[start..*end])
+    }
+}
+
+impl Chains {
+    /// How many customers.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|part| part.ends.len()).sum()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each customer's chain.
+    pub fn iter(&self) -> impl Iterator<Item = &[i64]> + '_ {
+        self.parts.iter().flat_map(ChainsPart::iter)
     }
 }
 
@@ -201,20 +207,16 @@ async fn copy_chains(
     journey: JourneyId,
     range: TimeRange,
     persona: Option<PersonaId>,
-) -> Result<Chains, StoreError> {
+) -> Result<ChainsPart, StoreError> {
     // Every value in it is a number or a UUID, written out by the builder.
     let select = chains_query(tenant, journey, range, persona)
         .into_query()
         .to_string(PostgresQueryBuilder);
-    let mut chains = Chains::default();
+    let mut chains = ChainsPart::default();
+    // A chain is digits, commas and minus signs, which the text format
+    // writes as they are; anything else is not a chain.
     reader
-        .copy_rows(&select, |row| {
-            // A chain is digits, commas and minus signs, which the text
-            // format writes as they are; anything else is not a chain.
-            let stored = std::str::from_utf8(row)
-                .map_err(|_| StoreError::Corrupt("a funnel chain that is not text".into()))?;
-            chains.push_stored(stored)
-        })
+        .copy_rows(&select, |row| chains.push_stored(row))
         .await?;
     Ok(chains)
 }
@@ -529,15 +531,17 @@ impl Store {
     ) -> Result<Chains, StoreError> {
         let database = self.metrics_database();
         if database.backend() == Backend::Sqlite {
-            let mut chains = Chains::default();
+            let mut chains = ChainsPart::default();
             let rows: Vec<String> = chains_query(tenant, journey, range, persona)
                 .into_tuple()
                 .all(database.conn())
                 .await?;
             for stored in rows {
-                chains.push_stored(&stored)?;
+                chains.push_stored(stored.as_bytes())?;
             }
-            return Ok(chains);
+            return Ok(Chains {
+                parts: vec![chains],
+            });
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let readers = database.shared_snapshot(cores).await?;
@@ -561,7 +565,7 @@ impl Store {
                     "a funnel read stopped: {e}"
                 )))
             })??;
-            chains.append(part);
+            chains.parts.push(part);
         }
         Ok(chains)
     }

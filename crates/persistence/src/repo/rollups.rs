@@ -415,20 +415,23 @@ pub(crate) type Histories = BTreeMap<(Uuid, Uuid), Vec<(i64, Uuid)>>;
 
 /// Recomputes the `journey_chains` rows (funnel chain and conversions) of
 /// `customers` in `journeys` from their raw interactions, replacing what
-/// was stored. Returns the interactions it read.
+/// was stored, and adds the change of their conversions to `conversions`
+/// (for the caller to apply once, after all its chunks: an additive upsert
+/// per chunk would rewrite the same day rows again and again). Returns the
+/// interactions it read.
 pub(crate) async fn recompute_progress(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     customers: &[Uuid],
     journeys: &[Uuid],
     replace: Replace,
+    conversions: &mut ConversionsDelta,
 ) -> Result<Histories, StoreError> {
     if customers.is_empty() || journeys.is_empty() {
         return Ok(Histories::new());
     }
     let shapes = JourneyShapes::load(conn, tenant, journeys).await?;
     let histories = histories(conn, tenant, customers, journeys).await?;
-    let mut conversions = ConversionsDelta::default();
     if replace == Replace::Existing {
         for chunk in customers.chunks(MAX_PARAMS / 2) {
             let replaced = journey_chain::Entity::delete_many()
@@ -460,7 +463,6 @@ pub(crate) async fn recompute_progress(
         }
     }
     write_chains(conn, rows, Columns::All).await?;
-    conversions.apply(conn, tenant).await?;
     Ok(histories)
 }
 
@@ -655,9 +657,17 @@ impl crate::Store {
             .await?;
         let customers: Vec<Uuid> = active.into_keys().collect();
         let mut windows = WindowsDelta::default();
+        let mut conversions = ConversionsDelta::default();
         for chunk in customers.chunks(1_000) {
-            let histories =
-                recompute_progress(&txn, tenant, chunk, &journeys, Replace::Nothing).await?;
+            let histories = recompute_progress(
+                &txn,
+                tenant,
+                chunk,
+                &journeys,
+                Replace::Nothing,
+                &mut conversions,
+            )
+            .await?;
             for ((journey, customer), events) in histories {
                 let persona = personas.get(&customer).copied().flatten();
                 let times = events.into_iter().map(|(at, _)| at);
@@ -665,6 +675,7 @@ impl crate::Store {
             }
         }
         windows.apply(&txn, tenant).await?;
+        conversions.apply(&txn, tenant).await?;
         report.customers = customers.len() as u64;
         txn.commit().await?;
         Ok(report)
@@ -759,6 +770,7 @@ pub(crate) async fn advance_progress(
         });
 
     let mut late_customers: Vec<Uuid> = late.iter().map(|((_, c), _)| *c).collect();
+    let mut conversions = ConversionsDelta::default();
     if !in_order.is_empty() {
         let shapes = JourneyShapes::load(conn, tenant, &journeys).await?;
         // Customers without an earlier interaction have no progress yet.
@@ -800,7 +812,6 @@ pub(crate) async fn advance_progress(
             }
         }
         let (mut grown, mut converted, mut started) = (Vec::new(), Vec::new(), Vec::new());
-        let mut conversions = ConversionsDelta::default();
         for ((journey, customer), events) in in_order {
             let old = stored.remove(&(journey, customer)).unwrap_or_default();
             let new = shapes.state(journey, &old, &events);
@@ -826,11 +837,20 @@ pub(crate) async fn advance_progress(
         write_chains(conn, grown, Columns::Chain).await?;
         write_chains(conn, converted, Columns::Conversions).await?;
         write_chains(conn, started, Columns::All).await?;
-        conversions.apply(conn, tenant).await?;
     }
     late_customers.sort_unstable();
     late_customers.dedup();
-    recompute_progress(conn, tenant, &late_customers, &journeys, Replace::Existing).await
+    let histories = recompute_progress(
+        conn,
+        tenant,
+        &late_customers,
+        &journeys,
+        Replace::Existing,
+        &mut conversions,
+    )
+    .await?;
+    conversions.apply(conn, tenant).await?;
+    Ok(histories)
 }
 
 /// A funnel chain as stored: t1, t2, ... tk in microseconds since the
@@ -847,20 +867,23 @@ fn encode_chain(chain: &[i64]) -> String {
 /// `encode_chain`, or a customer's latest interactions).
 pub(crate) fn decode_times(text: &str) -> Result<Vec<i64>, StoreError> {
     let mut times = Vec::new();
-    decode_times_into(text, &mut times)?;
+    decode_times_into(text.as_bytes(), &mut times)?;
     Ok(times)
 }
 
-/// Appends stored comma-separated times to `times`. A funnel decodes
-/// hundreds of thousands of chains, so this reads the digits itself, eight
-/// at a time for the usual 16-digit times, rather than splitting and
-/// parsing each number.
-pub(crate) fn decode_times_into(text: &str, times: &mut Vec<i64>) -> Result<(), StoreError> {
-    let bytes = text.as_bytes();
+/// Appends stored comma-separated times (their bytes: a funnel gets them
+/// as lines of a `COPY`) to `times`. A funnel decodes hundreds of thousands
+/// of chains, so this reads the digits itself, eight at a time for the
+/// usual 16-digit times, rather than splitting and parsing each number;
+/// every other byte is an error.
+pub(crate) fn decode_times_into(bytes: &[u8], times: &mut Vec<i64>) -> Result<(), StoreError> {
     if bytes.is_empty() {
         return Ok(());
     }
-    let corrupt = || StoreError::Corrupt(format!("stored times '{text}'"));
+    let corrupt = || {
+        let text = String::from_utf8_lossy(bytes);
+        StoreError::Corrupt(format!("stored times '{text}'"))
+    };
     let mut at = 0;
     loop {
         let start = at;
@@ -885,7 +908,7 @@ pub(crate) fn decode_times_into(text: &str, times: &mut Vec<i64>) -> Result<(), 
                 .iter()
                 .position(|b| *b == b',')
                 .map_or(bytes.len(), |comma| start + comma);
-            let number = &text[start..at];
+            let number = std::str::from_utf8(&bytes[start..at]).map_err(|_| corrupt())?;
             if number.starts_with('+') {
                 return Err(corrupt());
             }
