@@ -31,7 +31,8 @@ enum JourneyConversions {
     Repeats,
 }
 
-/// The repeat window of the summary's repeat rate, in microseconds.
+/// The repeat window of the summary's repeat rate, in microseconds (the
+/// service's `REPEAT_WINDOW_US`; the rows built here count with it).
 const REPEAT_WINDOW_US: i64 = 30 * 86_400_000_000;
 
 #[async_trait::async_trait]

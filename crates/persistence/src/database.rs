@@ -630,8 +630,15 @@ mod snapshot_tests {
             return;
         };
         let store = Store::new(test.database.clone());
+        // A pool of one: the next reader gets the stopped reader's
+        // connection back unless it was closed.
+        let options = crate::DatabaseOptions {
+            max_connections: 1,
+            ..Default::default()
+        };
+        let single = crate::Database::connect(&test.url, &options).await.unwrap();
         for round in 1..=3 {
-            let mut readers = test.database.shared_snapshot(1).await.unwrap();
+            let mut readers = single.shared_snapshot(1).await.unwrap();
             let mut reader = readers.pop().unwrap();
             let mut rows = 0;
             let stopped = reader
@@ -650,7 +657,7 @@ mod snapshot_tests {
                 .create_tenant(slug, Name::parse("name", "A tenant").unwrap())
                 .await
                 .unwrap();
-            let mut readers = test.database.shared_snapshot(1).await.unwrap();
+            let mut readers = single.shared_snapshot(1).await.unwrap();
             assert_eq!(tenants(&mut readers[0]).await, round);
             readers.pop().unwrap().finish().await.unwrap();
         }

@@ -695,8 +695,7 @@ impl crate::Store {
                      FROM (SELECT i.customer_id c, min(i.occurred_at) t {conversions} \
                      GROUP BY i.customer_id \
                      HAVING min(i.occurred_at) >= $3 AND min(i.occurred_at) < $4) first) f",
-                    repeat_us = journeyd_domain::metrics::REPEAT_WINDOW_DAYS
-                        * journeyd_domain::metrics::DAY_US,
+                    repeat_us = crate::repo::conversions::REPEAT_WINDOW_US,
                 )),
                 base.clone(),
             ))

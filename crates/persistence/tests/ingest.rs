@@ -140,6 +140,7 @@ on_both_databases!(setup =>
     forgetting_a_customer_leaves_no_trace,
     moving_a_touchpoint_to_another_phase_moves_the_funnel,
     ingest_waits_for_a_journey_held_by_a_structure_change,
+    forgetting_a_customer_waits_for_a_journey_held_by_a_structure_change,
     upgrading_carries_the_funnel_chains_over,
     a_call_waiting_for_a_customer_sees_the_calls_before_it,
     entering_chains_are_read_once_each_whatever_the_parts,
@@ -469,8 +470,23 @@ async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
             batch.push(event(&id, &format!("k{c}"), conversion, minutes, None));
         }
     }
+    // First conversions a minute before midnight, again exactly 30 days
+    // later (a repeat) or a minute after that (not one).
+    let month = 30 * 24 * 60;
+    for (customer, second) in [("m0", 1439 + month), ("m1", 1440 + month)] {
+        for (n, minutes) in [1439, second].into_iter().enumerate() {
+            let id = format!("{customer}-conversion-{n}");
+            batch.push(event(&id, customer, conversion, minutes, None));
+        }
+    }
     record(&f, batch).await;
     let before = f.store.rollup_snapshot(f.tenant).await.unwrap();
+    let first_day = before.conversions.iter().find(|row| row.1 == 20_513);
+    assert!(
+        first_day.is_some_and(|row| row.2 >= 2 && row.3 < row.2),
+        "{:?}",
+        before.conversions
+    );
     assert!(before.progress.iter().any(|row| row.3.len() > 2));
     assert!(before.progress.iter().any(|row| row.5.is_some()));
     assert!(before.progress.iter().any(|row| row.2.is_none()));
@@ -526,6 +542,32 @@ async fn ingest_waits_for_a_journey_held_by_a_structure_change(f: Fixture) {
     let outcomes = writer.await.unwrap();
     assert_eq!(outcomes, [ItemOutcome::Accepted]);
     assert_rollups_match_rebuild(&f).await;
+}
+
+/// Forgetting a customer holds their journeys as ingest does: a structure
+/// change, which recomputes the progress of every customer it read, cannot
+/// write a forgotten customer's chain back (nor count their conversions
+/// again) after the deletion.
+async fn forgetting_a_customer_waits_for_a_journey_held_by_a_structure_change(f: Fixture) {
+    record(&f, vec![event("e1", "c1", f.touchpoints[0], 1, None)]).await;
+    let f = std::sync::Arc::new(f);
+    let block = f.db.block_writes("journeys").await;
+    let forget = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            f.store
+                .delete_customer(f.tenant, &ExternalId::parse("e", "c1").unwrap())
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!forget.is_finished(), "the deletion waits for the journey");
+    drop(block);
+    assert_eq!(forget.await.unwrap().unwrap(), 1);
+    assert_eq!(
+        f.store.rollup_snapshot(f.tenant).await.unwrap(),
+        Default::default()
+    );
 }
 
 async fn moving_a_touchpoint_to_another_phase_moves_the_funnel(f: Fixture) {

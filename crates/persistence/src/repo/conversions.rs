@@ -17,8 +17,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// How long after the first conversion another one counts as a repeat.
-const REPEAT_WINDOW_US: i64 = REPEAT_WINDOW_DAYS * DAY_US;
+/// How long after the first conversion another one counts as a repeat
+/// (migration `m20261201_000008` builds the rows with the same window: a
+/// change needs a rollup rebuild).
+pub(crate) const REPEAT_WINDOW_US: i64 = REPEAT_WINDOW_DAYS * DAY_US;
 
 /// First conversions and repeats, by (journey, day).
 type Counts = BTreeMap<(Uuid, i64), (i64, i64)>;

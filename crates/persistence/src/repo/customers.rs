@@ -2,7 +2,7 @@
 //! their interactions, and forgotten completely on request.
 
 use super::conversions::ConversionsDelta;
-use super::ingest::{create_or_lock_customers, ensure_customers};
+use super::ingest::{create_or_lock_customers, ensure_customers, hold_journeys};
 use super::rollups::{
     Contribution, MAX_PARAMS, NO_PERSONA, Replace, StatsDelta, recompute_progress,
 };
@@ -544,11 +544,18 @@ async fn delete_customer(
         .filter(interaction::Column::CustomerId.eq(row.id))
         .all(txn)
         .await?;
+    let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
+    // A structure change of one of these journeys recomputes the progress
+    // of the customers it read: held, it cannot write this customer's
+    // chains back after they are deleted here.
+    hold_journeys(txn, tenant, journeys.clone()).await?;
     let mut rollups = CustomerRollups::default();
     rollups.add(&interactions, row.persona_id.unwrap_or(NO_PERSONA), -1);
-    rollups.apply(txn, tenant).await?;
+    // The shared rollup rows in the order ingest writes them (stats,
+    // conversions, windows), so the two never wait for each other in a
+    // circle.
+    rollups.stats.apply(txn, tenant).await?;
     // By the customer's journeys too, so the primary key finds the rows.
-    let journeys: BTreeSet<Uuid> = interactions.iter().map(|i| i.journey_id).collect();
     let chains = journey_chain::Entity::delete_many()
         .filter(journey_chain::Column::TenantId.eq(t))
         .filter(journey_chain::Column::JourneyId.is_in(journeys))
@@ -560,6 +567,7 @@ async fn delete_customer(
         conversions.add(chain.journey_id, &chain.conversions(), -1);
     }
     conversions.apply(txn, tenant).await?;
+    rollups.windows.apply(txn, tenant).await?;
     interaction::Entity::delete_many()
         .filter(interaction::Column::TenantId.eq(t))
         .filter(interaction::Column::CustomerId.eq(row.id))

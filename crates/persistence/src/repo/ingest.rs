@@ -73,6 +73,34 @@ impl Store {
     }
 }
 
+/// Holds `journeys` in key-share mode, in id order (PostgreSQL; SQLite runs
+/// one writer at a time). Structure changes (phases, touchpoint moves) lock
+/// their journey and recompute its funnel progress from the stored
+/// interactions: a call that derives progress from a journey's phases, or
+/// removes a customer's progress, holds the journey so that such a change
+/// waits for it, and it for the change, and neither works from what the
+/// other is about to change.
+pub(crate) async fn hold_journeys(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    journeys: BTreeSet<Uuid>,
+) -> Result<(), StoreError> {
+    if txn.get_database_backend() != DbBackend::Postgres || journeys.is_empty() {
+        return Ok(());
+    }
+    journey::Entity::find()
+        .select_only()
+        .column(journey::Column::Id)
+        .filter(journey::Column::TenantId.eq(tenant.uuid()))
+        .filter(any_of(txn, journey::Column::Id, journeys))
+        .order_by_asc(journey::Column::Id)
+        .lock(LockType::KeyShare)
+        .into_tuple::<Uuid>()
+        .all(txn)
+        .await?;
+    Ok(())
+}
+
 async fn record(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -81,24 +109,8 @@ async fn record(
 ) -> Result<(), StoreError> {
     let t = tenant.uuid();
     let resolved = resolve_touchpoints(txn, tenant, valid, outcomes).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Structure changes (phases, touchpoint moves) lock their journey
-        // and recompute its funnel progress from the stored interactions.
-        // Holding the batch's journeys in key-share mode makes such a change
-        // wait for this call, and this call for it, so the progress this
-        // call derives from the journey's phases is never left stale.
-        let journeys: BTreeSet<Uuid> = resolved.iter().map(|r| r.journey).collect();
-        journey::Entity::find()
-            .select_only()
-            .column(journey::Column::Id)
-            .filter(journey::Column::TenantId.eq(t))
-            .filter(any_of(txn, journey::Column::Id, journeys))
-            .order_by_asc(journey::Column::Id)
-            .lock(LockType::KeyShare)
-            .into_tuple::<Uuid>()
-            .all(txn)
-            .await?;
-    }
+    let journeys: BTreeSet<Uuid> = resolved.iter().map(|r| r.journey).collect();
+    hold_journeys(txn, tenant, journeys).await?;
 
     // The same external id twice in one call: the first one counts.
     let mut first_seen: HashMap<String, i64> = HashMap::new();

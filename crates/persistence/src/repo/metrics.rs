@@ -8,7 +8,7 @@ use crate::StatsCounters;
 use crate::database::SnapshotReader;
 use crate::entity::{customer, interaction, interaction_stat, journey_chain, phase, touchpoint};
 use crate::{Backend, Store, StoreError};
-use journeyd_domain::metrics::{self, JourneyShape, ShapeTouchpoint, Tally, TimeRange};
+use journeyd_domain::metrics::{JourneyShape, ShapeTouchpoint, Tally, TimeRange};
 use journeyd_domain::*;
 use sea_orm::sea_query::{Expr, ExprTrait, PostgresQueryBuilder, Query, SelectStatement};
 use sea_orm::{
@@ -625,7 +625,7 @@ impl Store {
             .to_owned();
         let repeated = format!(
             "\"second_conversion_at\" - \"first_conversion_at\" <= {}",
-            metrics::REPEAT_WINDOW_DAYS * DAY_US
+            super::conversions::REPEAT_WINDOW_US
         );
         self.count_matching(first_conversions, &repeated, "repeat counts")
             .await

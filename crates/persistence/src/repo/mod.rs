@@ -2,7 +2,7 @@
 
 mod bulk;
 pub mod channels;
-mod conversions;
+pub(crate) mod conversions;
 pub mod customers;
 pub mod ingest;
 pub mod insights;
