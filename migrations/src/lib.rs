@@ -17,6 +17,7 @@ mod m20261128_000005_journey_chains;
 mod m20261129_000006_journey_windows;
 mod m20261130_000007_chains_cover;
 mod m20261201_000008_journey_conversions;
+mod m20261204_000009_chain_distances;
 
 /// Runs journeyd's migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_journey_windows::Migration),
             Box::new(m20261130_000007_chains_cover::Migration),
             Box::new(m20261201_000008_journey_conversions::Migration),
+            Box::new(m20261204_000009_chain_distances::Migration),
         ]
     }
 }

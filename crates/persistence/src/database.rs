@@ -556,6 +556,18 @@ impl Database {
         self.conn.execute_unprepared(sql).await?;
         Ok(())
     }
+
+    /// The first column, as text, of each row a query answers
+    /// (administration and tests only).
+    pub async fn query_texts(&self, sql: &str) -> Result<Vec<String>, StoreError> {
+        let statement = sea_orm::Statement::from_string(self.conn.get_database_backend(), sql);
+        let rows = self.conn.query_all_raw(statement).await?;
+        let texts = rows
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(texts)
+    }
 }
 
 #[cfg(test)]

@@ -152,16 +152,27 @@ on_both_databases!(setup =>
 /// and the next begins is read once, one at the range's end not at all.
 async fn entering_chains_are_read_once_each_whatever_the_parts(f: Fixture) {
     let minutes = [0, 9, 10, 19, 20, 21, 29, 30, 39, 40];
+    // Each customer reaches the second phase m + 1 minutes after entering
+    // at minute m, so their chain tells who they are.
     let batch = minutes
         .iter()
-        .map(|m| {
-            event(
-                &format!("e{m}"),
-                &format!("c{m}"),
-                f.touchpoints[0],
-                *m,
-                None,
-            )
+        .flat_map(|m| {
+            [
+                event(
+                    &format!("e{m}"),
+                    &format!("c{m}"),
+                    f.touchpoints[0],
+                    *m,
+                    None,
+                ),
+                event(
+                    &format!("e{m}-next"),
+                    &format!("c{m}"),
+                    f.touchpoints[2],
+                    2 * m + 1,
+                    None,
+                ),
+            ]
         })
         .collect();
     record(&f, batch).await;
@@ -175,9 +186,14 @@ async fn entering_chains_are_read_once_each_whatever_the_parts(f: Fixture) {
         .entering_chains(f.tenant, f.journey, range, None)
         .await
         .unwrap();
+    // Counted from the start.
     let mut entered: Vec<i64> = chains
         .iter()
-        .map(|chain| (chain[0] - base) / minute)
+        .map(|chain| {
+            assert_eq!(chain.len(), 2);
+            assert_eq!(chain[0], 0);
+            chain[1] / minute - 1
+        })
         .collect();
     entered.sort_unstable();
     assert_eq!(entered, [0, 9, 10, 19, 20, 21, 29, 30, 39]);
@@ -437,7 +453,8 @@ async fn a_call_waiting_for_a_customer_sees_the_calls_before_it(f: Fixture) {
 /// rows into one chain per customer and journey, losing none, and finds
 /// every customer's first two conversions; `m20261129_000006_journey_windows`
 /// computes from the stored interactions the windows ingest kept;
-/// `m20261130_000007_chains_cover` replaces an index both ways.
+/// `m20261130_000007_chains_cover` replaces an index both ways, and
+/// `m20261204_000009_chain_distances` rewrites the chains both ways.
 async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
     let conversion = f.touchpoints[f.touchpoints.len() - 1];
     f.store
@@ -494,12 +511,44 @@ async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
     assert!(!before.windows.is_empty());
     assert!(before.conversions.iter().any(|row| row.3 > 0));
 
-    // Down past the chains migration (and the windows, index and
-    // conversions ones after it), then up again: the chains come from the
-    // old progress rows, the windows from the interactions, the conversion
-    // counts from the chains.
+    // Down to funnel chains stored as times, whose text is the times.
     let db = &f.db.database;
-    db.migrate_down(4).await.unwrap();
+    let schema_sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT COALESCE(sql, name) FROM sqlite_master WHERE tbl_name = 'journey_chains' \
+             ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'journey_chains' ORDER BY indexname"
+        }
+    };
+    let schema = db.query_texts(schema_sql).await.unwrap();
+    db.migrate_down(1).await.unwrap();
+    let stored = db
+        .query_texts("SELECT chain FROM journey_chains ORDER BY journey_id, customer_id")
+        .await
+        .unwrap();
+    let as_times: Vec<String> = before
+        .progress
+        .iter()
+        .map(|row| {
+            row.3
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    assert_eq!(stored, as_times);
+    db.migrate_up().await.unwrap();
+    assert_eq!(f.store.rollup_snapshot(f.tenant).await.unwrap(), before);
+    assert_eq!(db.query_texts(schema_sql).await.unwrap(), schema);
+
+    // Down past the chains migration (and the windows, index, conversions
+    // and chain distances ones after it), then up again: the chains come
+    // from the old progress rows, the windows from the interactions, the
+    // conversion counts from the chains.
+    db.migrate_down(5).await.unwrap();
     let uuid = |u: uuid::Uuid| match db.backend() {
         Backend::Sqlite => format!("X'{}'", u.simple()),
         Backend::Postgres => format!("'{u}'::uuid"),
@@ -523,6 +572,14 @@ async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
     db.migrate_up().await.unwrap();
     let after = f.store.rollup_snapshot(f.tenant).await.unwrap();
     assert_eq!(after, before);
+    assert_eq!(db.query_texts(schema_sql).await.unwrap(), schema);
+    // The chains table takes upserts again: a chain grows by a phase.
+    let grown = event("e5-later", "c5", f.touchpoints[6], 10_000, None);
+    assert_eq!(record(&f, vec![grown]).await, [ItemOutcome::Accepted]);
+    let chains = f.store.rollup_snapshot(f.tenant).await.unwrap().progress;
+    assert_eq!(chains.len(), after.progress.len());
+    assert_ne!(chains, after.progress);
+    assert_rollups_match_rebuild(&f).await;
 }
 
 async fn ingest_waits_for_a_journey_held_by_a_structure_change(f: Fixture) {

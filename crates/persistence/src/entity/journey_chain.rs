@@ -14,7 +14,7 @@ pub struct Model {
     pub customer_id: Uuid,
     /// t1, in microseconds since the epoch (none: the first phase is not reached).
     pub started_at: Option<i64>,
-    /// t1, t2, ... tk in microseconds, comma-separated, or empty.
+    /// t2 − t1, ... tk − t(k−1) in microseconds, comma-separated, or empty.
     pub chain: String,
     /// The earliest interaction at a conversion touchpoint.
     pub first_conversion_at: Option<i64>,

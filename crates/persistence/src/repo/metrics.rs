@@ -3,7 +3,7 @@
 //! for the partial days at the range's edges), the funnel chains of the
 //! customers who entered, and raw interactions where a metric needs them.
 
-use super::rollups::{COUNTERS, DAY_US, decode_times_into};
+use super::rollups::{COUNTERS, DAY_US, decode_chain_into};
 use crate::StatsCounters;
 use crate::database::SnapshotReader;
 use crate::entity::{customer, interaction, interaction_stat, journey_chain, phase, touchpoint};
@@ -101,7 +101,9 @@ pub struct RangeTallies {
     pub value: BTreeMap<String, i64>,
 }
 
-/// Funnel chains, one per customer: tk in microseconds. A funnel over a
+/// Funnel chains, one per customer: tk − t1 in microseconds (a funnel
+/// counts distances only; the times a customer entered come from
+/// [`Store::entering_customers`]). A funnel over a
 /// long range reads hundreds of thousands, in parts at once, so they are
 /// held as the parts were read (never copied into one), each in two flat
 /// vectors.
@@ -119,9 +121,9 @@ struct ChainsPart {
 }
 
 impl ChainsPart {
-    /// Adds a customer's chain as stored (comma-separated times).
+    /// Adds a customer's chain as stored (the distances of its steps).
     fn push_stored(&mut self, stored: &[u8]) -> Result<(), StoreError> {
-        decode_times_into(stored, &mut self.times)?;
+        decode_chain_into(stored, 0, &mut self.times)?;
         self.ends.push(self.times.len());
         Ok(())
     }
@@ -213,7 +215,7 @@ async fn copy_chains(
         .into_query()
         .to_string(PostgresQueryBuilder);
     let mut chains = ChainsPart::default();
-    // A chain is digits, commas and minus signs, which the text format
+    // A chain is digits and commas, which the text format
     // writes as they are; anything else is not a chain.
     reader
         .copy_rows(&select, |row| chains.push_stored(row))

@@ -707,7 +707,7 @@ impl crate::Store {
                     r.journey_id,
                     r.customer_id,
                     r.started_at,
-                    decode_times(&r.chain)?,
+                    decode_chain(r.started_at, &r.chain)?,
                     r.first_conversion_at,
                     r.second_conversion_at,
                 ))
@@ -787,25 +787,17 @@ pub(crate) async fn advance_progress(
         for journey in &journeys {
             for chunk in customers.chunks(MAX_PARAMS / 2) {
                 use journey_chain::Column as J;
-                let rows: Vec<(Uuid, String, Option<i64>, Option<i64>)> =
-                    journey_chain::Entity::find()
-                        .select_only()
-                        .columns([
-                            J::CustomerId,
-                            J::Chain,
-                            J::FirstConversionAt,
-                            J::SecondConversionAt,
-                        ])
-                        .filter(J::TenantId.eq(tenant.uuid()))
-                        .filter(J::JourneyId.eq(*journey))
-                        .filter(any_of(conn, J::CustomerId, chunk.iter().copied()))
-                        .into_tuple()
-                        .all(conn)
-                        .await?;
-                for (customer, chain, first, second) in rows {
+                let rows = journey_chain::Entity::find()
+                    .filter(J::TenantId.eq(tenant.uuid()))
+                    .filter(J::JourneyId.eq(*journey))
+                    .filter(any_of(conn, J::CustomerId, chunk.iter().copied()))
+                    .all(conn)
+                    .await?;
+                for row in rows {
+                    let customer = row.customer_id;
                     let state = JourneyState {
-                        chain: decode_times(&chain)?,
-                        conversions: first.into_iter().chain(second).collect(),
+                        chain: decode_chain(row.started_at, &row.chain)?,
+                        conversions: row.conversions(),
                     };
                     stored.insert((*journey, customer), state);
                 }
@@ -853,29 +845,72 @@ pub(crate) async fn advance_progress(
     Ok(histories)
 }
 
-/// A funnel chain as stored: t1, t2, ... tk in microseconds since the
-/// epoch, comma-separated.
+/// A funnel chain as stored, after its start t1 (the row's `started_at`):
+/// each later step's distance from the step before it, tk − t(k−1) in
+/// microseconds, comma-separated; empty for a chain of one step or none.
+/// A funnel needs nothing else (it counts distances), and it reads hundreds
+/// of thousands of chains: distances have 11–13 digits where times have 16,
+/// and t1 is not written twice.
 fn encode_chain(chain: &[i64]) -> String {
     chain
-        .iter()
-        .map(i64::to_string)
+        .windows(2)
+        .map(|step| (step[1] - step[0]).to_string())
         .collect::<Vec<_>>()
         .join(",")
 }
 
-/// Stored times, comma-separated (a funnel chain, the inverse of
-/// `encode_chain`, or a customer's latest interactions).
+/// The chain of a stored row, from its start and its stored distances
+/// (the inverse of [`encode_chain`]).
+pub(crate) fn decode_chain(started_at: Option<i64>, stored: &str) -> Result<Vec<i64>, StoreError> {
+    let mut chain = Vec::new();
+    match started_at {
+        Some(start) => decode_chain_into(stored.as_bytes(), start, &mut chain)?,
+        None if stored.is_empty() => {}
+        None => {
+            return Err(StoreError::Corrupt(format!(
+                "funnel steps '{stored}' without a start"
+            )));
+        }
+    }
+    Ok(chain)
+}
+
+/// Appends a stored chain ([`encode_chain`]) to `times`: `start`, then each
+/// step's time counted from it. A funnel passes 0 as every chain's start,
+/// which gives tk − t1.
+pub(crate) fn decode_chain_into(
+    stored: &[u8],
+    start: i64,
+    times: &mut Vec<i64>,
+) -> Result<(), StoreError> {
+    let first = times.len();
+    times.push(start);
+    decode_times_into(stored, times)?;
+    for k in first + 1..times.len() {
+        // Steps never go back in time.
+        let at = (times[k] >= 0)
+            .then(|| times[k - 1].checked_add(times[k]))
+            .flatten();
+        times[k] = at.ok_or_else(|| {
+            let text = String::from_utf8_lossy(stored);
+            StoreError::Corrupt(format!("funnel steps '{text}'"))
+        })?;
+    }
+    Ok(())
+}
+
+/// Stored times, comma-separated (a customer's latest interactions).
 pub(crate) fn decode_times(text: &str) -> Result<Vec<i64>, StoreError> {
     let mut times = Vec::new();
     decode_times_into(text.as_bytes(), &mut times)?;
     Ok(times)
 }
 
-/// Appends stored comma-separated times (their bytes: a funnel gets them
-/// as lines of a `COPY`) to `times`. A funnel decodes hundreds of thousands
-/// of chains, so this reads the digits itself, eight at a time for the
-/// usual 16-digit times, rather than splitting and parsing each number;
-/// every other byte is an error.
+/// Appends stored comma-separated numbers (their bytes: a funnel gets its
+/// chains as lines of a `COPY`) to `times`. A funnel decodes hundreds of
+/// thousands of chains, so this reads the digits itself, eight at a time,
+/// rather than splitting and parsing each number; every other byte is an
+/// error.
 pub(crate) fn decode_times_into(bytes: &[u8], times: &mut Vec<i64>) -> Result<(), StoreError> {
     if bytes.is_empty() {
         return Ok(());
@@ -887,34 +922,27 @@ pub(crate) fn decode_times_into(bytes: &[u8], times: &mut Vec<i64>) -> Result<()
     let mut at = 0;
     loop {
         let start = at;
+        let end = memchr::memchr(b',', &bytes[at..]).map_or(bytes.len(), |comma| at + comma);
         let negative = bytes[at] == b'-';
-        if negative {
-            at += 1;
-        }
-        // Times since 2001-09-09 have 16 digits.
-        let sixteen = bytes.len() >= at + 16 && bytes.get(at + 16).is_none_or(|b| *b == b',');
-        let value = if sixteen {
-            let high = eight_digits(&bytes[at..at + 8]);
-            let low = eight_digits(&bytes[at + 8..at + 16]);
-            at += 16;
-            let magnitude = match high.zip(low) {
-                Some((high, low)) => (high * 100_000_000 + low) as i64,
-                None => return Err(corrupt()),
-            };
-            if negative { -magnitude } else { magnitude }
-        } else {
-            // Any other length, sign included: the standard parser.
-            at = bytes[start..]
-                .iter()
-                .position(|b| *b == b',')
-                .map_or(bytes.len(), |comma| start + comma);
-            let number = std::str::from_utf8(&bytes[start..at]).map_err(|_| corrupt())?;
-            if number.starts_with('+') {
-                return Err(corrupt());
+        let digits = &bytes[at + usize::from(negative)..end];
+        // Up to 18 digits cannot overflow; longer ones (and errors) go to
+        // the standard parser.
+        let value = match (!digits.is_empty() && digits.len() <= 18)
+            .then(|| fast_digits(digits))
+            .flatten()
+        {
+            Some(magnitude) if negative => -magnitude,
+            Some(magnitude) => magnitude,
+            None => {
+                let number = std::str::from_utf8(&bytes[start..end]).map_err(|_| corrupt())?;
+                if number.starts_with('+') {
+                    return Err(corrupt());
+                }
+                number.parse().map_err(|_| corrupt())?
             }
-            number.parse().map_err(|_| corrupt())?
         };
         times.push(value);
+        at = end;
         if at == bytes.len() {
             return Ok(());
         }
@@ -924,6 +952,22 @@ pub(crate) fn decode_times_into(bytes: &[u8], times: &mut Vec<i64>) -> Result<()
             return Err(corrupt());
         }
     }
+}
+
+/// The value of up to 18 ASCII digits, or `None` when one is not a digit.
+fn fast_digits(digits: &[u8]) -> Option<i64> {
+    let mut value: u64 = 0;
+    let mut chunks = digits.chunks_exact(8);
+    for chunk in &mut chunks {
+        value = value * 100_000_000 + eight_digits(chunk)?;
+    }
+    for b in chunks.remainder() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(b - b'0');
+    }
+    Some(value as i64)
 }
 
 /// The value of eight ASCII digits, or `None` when one is not a digit
@@ -1006,13 +1050,42 @@ mod tests {
     #[test]
     fn chains_round_trip() {
         for chain in [
-            vec![],
             vec![0],
+            vec![1_767_225_600_000_000],
             vec![1_767_225_600_000_000, 1_767_225_600_000_001],
-            vec![-5, 3],
-            vec![i64::MIN, i64::MAX, 99_999_999_999_999_999],
+            // Ties, and times before 1970.
+            vec![-86_400_000_000, -5, -5, 3],
+            vec![-62_135_596_800_000_000, 253_402_300_799_999_999],
         ] {
-            assert_eq!(decode_times(&encode_chain(&chain)).unwrap(), chain);
+            let stored = encode_chain(&chain);
+            assert_eq!(
+                decode_chain(chain.first().copied(), &stored).unwrap(),
+                chain
+            );
+            let mut relative = Vec::new();
+            decode_chain_into(stored.as_bytes(), 0, &mut relative).unwrap();
+            let from_start: Vec<i64> = chain.iter().map(|at| at - chain[0]).collect();
+            assert_eq!(relative, from_start);
+        }
+        assert_eq!(encode_chain(&[1_767_225_600_000_000]), "");
+        assert_eq!(
+            encode_chain(&[5, 86_400_000_005, 86_400_000_005]),
+            "86400000000,0"
+        );
+        assert_eq!(decode_chain(None, "").unwrap(), Vec::<i64>::new());
+        // Steps back in time, steps without a start, and overflow.
+        assert!(decode_chain(Some(5), "-1").is_err());
+        assert!(decode_chain(None, "5").is_err());
+        assert!(decode_chain(Some(i64::MAX), "1").is_err());
+        for n in [
+            "0",
+            "7",
+            "86400000000",
+            "123456789012345678",
+            "1234567890123456789",
+            "-9223372036854775808",
+        ] {
+            assert_eq!(decode_times(n).unwrap(), [n.parse::<i64>().unwrap()], "{n}");
         }
         let sixteen = [
             1_000_000_000_000_000,
@@ -1039,6 +1112,10 @@ mod tests {
             "1767225600/23456",
             "176722560012345a",
             " 767225600123456",
+            "12345678x",
+            "1234567x9",
+            "123456789x",
+            "1,2x",
         ] {
             assert!(decode_times(bad).is_err(), "{bad}");
         }
