@@ -5,33 +5,23 @@
 //! funnel take 8.4 MB instead of 15.2 MB, and reading them through `COPY`
 //! 54 ms of the database's time instead of 66 (`psql`, one reader).
 //!
-//! Upgrading and downgrading rewrite every stored chain. On PostgreSQL
-//! the rows are copied into a new table that then takes the old one's
-//! place and indexes: updated in place, even with the covering start index
-//! (which carries the chain) dropped first and built after, the index
-//! holds the old version of every row next to the new one, as the old ones
-//! are still visible to other transactions until this one commits (261 MB
-//! for 1M chains, where a fresh build takes 115 MB). Autovacuum soon marks
-//! the new table's pages all-visible; until then the funnel visits the
-//! table for each chain (`VACUUM journey_chains` does it at once).
+//! Upgrading and downgrading rewrite every stored chain, in place (the
+//! table keeps whatever it was given outside journeyd: grants, a Citus
+//! distribution). On PostgreSQL the table is locked against writes first,
+//! so no call can commit a chain while the rows are rewritten; reads go
+//! on. The release before this one cannot read the new form: stop its
+//! ingest before migrating, or run `journeyd rollups rebuild` once the
+//! rollout is complete (`deploy/README.md`). Every row gets a new version
+//! and new index entries: for 1M chains the rewrite takes about 30 s and
+//! leaves the covering start index at 392 MB, which `VACUUM journey_chains`
+//! and `REINDEX INDEX CONCURRENTLY ix_journey_chains_start_cover` (2 s)
+//! bring back to its packed 115 MB.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden, Clone, Copy)]
-enum JourneyChains {
-    Table,
-    TenantId,
-    JourneyId,
-    CustomerId,
-    StartedAt,
-    Chain,
-    FirstConversionAt,
-    SecondConversionAt,
-}
 
 /// A stored chain's times as distances, on PostgreSQL.
 const TO_DISTANCES_POSTGRES: &str = "COALESCE(( \
@@ -61,76 +51,33 @@ const TO_TIMES_SQLITE: &str = "CASE WHEN \"started_at\" IS NULL THEN \"chain\" \
      FROM (SELECT \"key\" AS \"n\", sum(\"value\") OVER (ORDER BY \"key\") AS \"since\" \
      FROM json_each('[' || \"journey_chains\".\"chain\" || ']')) AS \"s\"), '') END";
 
-/// The indexes of `journey_chains` on PostgreSQL (those of
-/// `m20261128_000005_journey_chains` and `m20261130_000007_chains_cover`).
-fn postgres_indexes() -> [IndexCreateStatement; 2] {
-    use JourneyChains as J;
-    [
-        Index::create()
-            .name("ix_journey_chains_conversion")
-            .table(J::Table)
-            .col(J::TenantId)
-            .col(J::JourneyId)
-            .col(J::FirstConversionAt)
-            .col(J::SecondConversionAt)
-            .and_where(Expr::col(J::FirstConversionAt).is_not_null())
-            .to_owned(),
-        Index::create()
-            .name("ix_journey_chains_start_cover")
-            .table(J::Table)
-            .col(J::TenantId)
-            .col(J::JourneyId)
-            .col(J::StartedAt)
-            .include(J::CustomerId)
-            .include(J::Chain)
-            .to_owned(),
-    ]
-}
-
 /// Rewrites every stored chain as `postgres` or `sqlite` computes it from
 /// the row.
 async fn rewrite(manager: &SchemaManager<'_>, postgres: &str, sqlite: &str) -> Result<(), DbErr> {
     let conn = manager.get_connection();
-    if manager.get_database_backend() != DbBackend::Postgres {
-        conn.execute_unprepared(&format!(
-            "UPDATE \"journey_chains\" SET \"chain\" = {sqlite}"
-        ))
-        .await?;
-        return Ok(());
-    }
-    // The new table's columns and their constraints, then its rows; its
-    // key and indexes are built once it holds them all.
-    conn.execute_unprepared(
-        "CREATE TABLE \"journey_chains_next\" (LIKE \"journey_chains\" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
-    )
-    .await?;
+    let chain = match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            conn.execute_unprepared("LOCK TABLE \"journey_chains\" IN EXCLUSIVE MODE")
+                .await?;
+            postgres
+        }
+        _ => sqlite,
+    };
     conn.execute_unprepared(&format!(
-        "INSERT INTO \"journey_chains_next\" (\"tenant_id\", \"journey_id\", \"customer_id\", \
-         \"started_at\", \"chain\", \"first_conversion_at\", \"second_conversion_at\") \
-         SELECT \"tenant_id\", \"journey_id\", \"customer_id\", \"started_at\", {postgres}, \
-         \"first_conversion_at\", \"second_conversion_at\" FROM \"journey_chains\""
+        "UPDATE \"journey_chains\" SET \"chain\" = {chain}"
     ))
     .await?;
-    manager
-        .drop_table(Table::drop().table(JourneyChains::Table).to_owned())
-        .await?;
-    conn.execute_unprepared("ALTER TABLE \"journey_chains_next\" RENAME TO \"journey_chains\"")
-        .await?;
-    conn.execute_unprepared(
-        "ALTER TABLE \"journey_chains\" ADD CONSTRAINT \"pk_journey_chains\" \
-         PRIMARY KEY (\"tenant_id\", \"journey_id\", \"customer_id\")",
-    )
-    .await?;
-    for index in postgres_indexes() {
-        manager.create_index(index).await?;
-    }
-    conn.execute_unprepared("ANALYZE \"journey_chains\"")
-        .await?;
     Ok(())
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// On SQLite too: the rewrite and the migration's record commit
+    /// together, so an interrupted upgrade never rewrites a chain twice.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         rewrite(manager, TO_DISTANCES_POSTGRES, TO_DISTANCES_SQLITE).await
     }

@@ -7,7 +7,7 @@
 //! interactions; the two must agree.
 
 use crate::server::{Server, open_database};
-use anyhow::ensure;
+use anyhow::{Context, ensure};
 use journeyd_api::graphql::{GlobalId, NodeKind};
 use journeyd_domain::JourneyTemplate;
 use journeyd_persistence::testing::PlainInteraction;
@@ -35,6 +35,27 @@ pub struct DashboardArgs {
     /// Dashboard loads timed (after one untimed).
     #[arg(long, default_value_t = 11)]
     runs: usize,
+    /// Time the data an earlier run loaded into this database (its newest
+    /// `dash-` tenant) instead of loading new data; the benchmark then
+    /// leaves the schema to the `journeyd` it starts. To compare two builds
+    /// on the same data, give each its own copy of the database
+    /// (`CREATE DATABASE b TEMPLATE a`, migrated to that build's schema)
+    /// and alternate runs with `--journeyd` pointing at each build.
+    #[arg(long)]
+    existing: bool,
+    /// Raw-SQL computations timed (0: none, and the figures are not
+    /// compared).
+    #[arg(long, default_value_t = 3)]
+    raw_runs: usize,
+}
+
+/// The data a dashboard is timed on.
+struct Loaded {
+    slug: String,
+    tenant: journeyd_domain::TenantId,
+    journey: journeyd_domain::JourneyId,
+    customers: u64,
+    interactions: u64,
 }
 
 /// The year the interactions fall in.
@@ -108,12 +129,163 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
         acquire_timeout: Duration::from_secs(600),
         ..DatabaseOptions::default()
     };
-    let (url, db) = open_database(args.database_url.as_deref(), &dir, &options).await?;
+    let (url, db) =
+        open_database(args.database_url.as_deref(), &dir, &options, !args.existing).await?;
     let store = Store::new(db.clone());
     let backend = match db.backend() {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     };
+    let loaded = if args.existing {
+        existing(&store).await?
+    } else {
+        load(&args, &store, &db, backend).await?
+    };
+    let Loaded {
+        slug,
+        tenant,
+        journey,
+        ..
+    } = &loaded;
+    let (tenant, journey) = (*tenant, *journey);
+
+    // The service, through HTTP.
+    let server = Server::start(args.journeyd.as_ref(), &url, &[], "warn").await?;
+    let token = server.token(slug, "metrics:read")?;
+    let client = reqwest::Client::new();
+    let body = json!({
+        "query": DASHBOARD,
+        "variables": {
+            "j": GlobalId::encode(NodeKind::Journey, journey.uuid()).0,
+            "from": RANGE.0,
+            "to": RANGE.1,
+        },
+    });
+    let mut latencies = Vec::new();
+    let mut answer = Value::Null;
+    for run in 0..=args.runs {
+        let sent = Instant::now();
+        answer = client
+            .post(format!("{}/graphql", server.url()))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        ensure!(
+            answer.get("errors").is_none(),
+            "the dashboard failed: {answer}"
+        );
+        if run > 0 {
+            latencies.push(sent.elapsed());
+        }
+    }
+    latencies.sort();
+    drop(server);
+
+    // The same figures by straightforward SQL over the raw interactions.
+    let range = (micros(RANGE.0), micros(RANGE.1));
+    let window = 30 * 86_400_000_000_i64;
+    let mut raw_latencies = Vec::new();
+    let mut raw = Default::default();
+    for _ in 0..args.raw_runs {
+        let sent = Instant::now();
+        raw = store.dashboard_raw(tenant, journey, range, window).await?;
+        raw_latencies.push(sent.elapsed());
+    }
+    raw_latencies.sort();
+    db.close().await?;
+
+    let data = &answer["data"];
+    let figures = |path: &str, field: &str| -> Vec<u64> {
+        data[path]
+            .as_array()
+            .map(|rows| rows.iter().filter_map(|r| r[field].as_u64()).collect())
+            .unwrap_or_default()
+    };
+    let served = journeyd_persistence::testing::RawDashboard {
+        funnel: figures("journeyFunnel", "customers"),
+        phase_interactions: figures("emotionCurve", "interactions"),
+        channel_cells: data["channelMix"].as_array().map_or(0, |rows| {
+            rows.iter()
+                .filter(|r| r["interactions"].as_u64() > Some(0))
+                .count()
+        }) as u64,
+        customers: data["journeySummary"]["customers"]
+            .as_u64()
+            .unwrap_or_default(),
+        interactions: data["journeySummary"]["interactions"]
+            .as_u64()
+            .unwrap_or_default(),
+        bounced: (data["journeySummary"]["bounceRate"]
+            .as_f64()
+            .unwrap_or_default()
+            * data["journeySummary"]["customers"]
+                .as_f64()
+                .unwrap_or_default())
+        .round() as u64,
+        repeat_rate: data["journeySummary"]["repeatRate"].as_f64(),
+    };
+    ensure!(
+        args.raw_runs == 0 || served == raw,
+        "the service and raw SQL disagree:\nservice {served:?}\nraw SQL {raw:?}"
+    );
+    let p50 = latencies[latencies.len() / 2];
+    let raw = match raw_latencies.get(raw_latencies.len() / 2) {
+        Some(raw_p50) => format!(
+            "{:.0} ms | {:.0}×",
+            raw_p50.as_secs_f64() * 1000.0,
+            raw_p50.as_secs_f64() / p50.as_secs_f64()
+        ),
+        None => "– | –".to_owned(),
+    };
+    println!(
+        "| backend | customers | interactions | dashboard p50 | dashboard max | raw SQL p50 | raw ÷ dashboard |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {backend} | {} | {} | {:.1} ms | {:.1} ms | {raw} |",
+        loaded.customers,
+        loaded.interactions,
+        p50.as_secs_f64() * 1000.0,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+    );
+    Ok(())
+}
+
+/// The newest `dash-` tenant of the database, as an earlier run loaded it.
+async fn existing(store: &Store) -> anyhow::Result<Loaded> {
+    let tenant = store
+        .list_tenants()
+        .await?
+        .into_iter()
+        .filter(|t| t.slug.as_str().starts_with("dash-"))
+        .max_by_key(|t| t.created_at)
+        .context("no tenant loaded by an earlier run (`dash-...`) in this database")?;
+    let (journey, customers, interactions) = store.loaded_journey(tenant.id).await?;
+    eprintln!(
+        "{}: {customers} customers, {interactions} interactions loaded earlier",
+        tenant.slug.as_str()
+    );
+    Ok(Loaded {
+        slug: tenant.slug.as_str().to_owned(),
+        tenant: tenant.id,
+        journey,
+        customers,
+        interactions,
+    })
+}
+
+/// Generates and loads the data: every customer's interactions in the
+/// batch that creates them, then the rollups rebuilt and the tables
+/// vacuumed.
+async fn load(
+    args: &DashboardArgs,
+    store: &Store,
+    db: &journeyd_persistence::Database,
+    backend: &str,
+) -> anyhow::Result<Loaded> {
     let slug = format!("dash-{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let seeded = store
         .seed_journey(&slug, JourneyTemplate::Classic, 2, Some(2))
@@ -121,7 +293,6 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     let (tenant, journey) = (seeded.tenant, seeded.journey);
     let touchpoints: Vec<uuid::Uuid> = seeded.touchpoints.iter().map(|t| t.uuid()).collect();
 
-    // Load: every customer's interactions in the batch that creates them.
     let started = Instant::now();
     let per_customer = args.interactions as f64 / args.customers as f64;
     let mut rng = StdRng::seed_from_u64(7);
@@ -184,101 +355,11 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    // The service, through HTTP.
-    let server = Server::start(args.journeyd.as_ref(), &url, &[], "warn").await?;
-    let token = server.token(&slug, "metrics:read")?;
-    let client = reqwest::Client::new();
-    let body = json!({
-        "query": DASHBOARD,
-        "variables": {
-            "j": GlobalId::encode(NodeKind::Journey, journey.uuid()).0,
-            "from": RANGE.0,
-            "to": RANGE.1,
-        },
-    });
-    let mut latencies = Vec::new();
-    let mut answer = Value::Null;
-    for run in 0..=args.runs {
-        let sent = Instant::now();
-        answer = client
-            .post(format!("{}/graphql", server.url()))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await?
-            .json()
-            .await?;
-        ensure!(
-            answer.get("errors").is_none(),
-            "the dashboard failed: {answer}"
-        );
-        if run > 0 {
-            latencies.push(sent.elapsed());
-        }
-    }
-    latencies.sort();
-    drop(server);
-
-    // The same figures by straightforward SQL over the raw interactions.
-    let range = (micros(RANGE.0), micros(RANGE.1));
-    let window = 30 * 86_400_000_000_i64;
-    let mut raw_latencies = Vec::new();
-    let mut raw = Default::default();
-    for _ in 0..3 {
-        let sent = Instant::now();
-        raw = store.dashboard_raw(tenant, journey, range, window).await?;
-        raw_latencies.push(sent.elapsed());
-    }
-    raw_latencies.sort();
-    db.close().await?;
-
-    let data = &answer["data"];
-    let figures = |path: &str, field: &str| -> Vec<u64> {
-        data[path]
-            .as_array()
-            .map(|rows| rows.iter().filter_map(|r| r[field].as_u64()).collect())
-            .unwrap_or_default()
-    };
-    let served = journeyd_persistence::testing::RawDashboard {
-        funnel: figures("journeyFunnel", "customers"),
-        phase_interactions: figures("emotionCurve", "interactions"),
-        channel_cells: data["channelMix"].as_array().map_or(0, |rows| {
-            rows.iter()
-                .filter(|r| r["interactions"].as_u64() > Some(0))
-                .count()
-        }) as u64,
-        customers: data["journeySummary"]["customers"]
-            .as_u64()
-            .unwrap_or_default(),
-        interactions: data["journeySummary"]["interactions"]
-            .as_u64()
-            .unwrap_or_default(),
-        bounced: (data["journeySummary"]["bounceRate"]
-            .as_f64()
-            .unwrap_or_default()
-            * data["journeySummary"]["customers"]
-                .as_f64()
-                .unwrap_or_default())
-        .round() as u64,
-        repeat_rate: data["journeySummary"]["repeatRate"].as_f64(),
-    };
-    ensure!(
-        served == raw,
-        "the service and raw SQL disagree:\nservice {served:?}\nraw SQL {raw:?}"
-    );
-    let p50 = latencies[latencies.len() / 2];
-    let raw_p50 = raw_latencies[raw_latencies.len() / 2];
-    println!(
-        "| backend | customers | interactions | dashboard p50 | dashboard max | raw SQL p50 | raw ÷ dashboard |"
-    );
-    println!("|---|---|---|---|---|---|---|");
-    println!(
-        "| {backend} | {} | {loaded} | {:.1} ms | {:.1} ms | {:.0} ms | {:.0}× |",
-        args.customers,
-        p50.as_secs_f64() * 1000.0,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
-        raw_p50.as_secs_f64() * 1000.0,
-        raw_p50.as_secs_f64() / p50.as_secs_f64()
-    );
-    Ok(())
+    Ok(Loaded {
+        slug,
+        tenant,
+        journey,
+        customers: args.customers as u64,
+        interactions: loaded as u64,
+    })
 }

@@ -161,7 +161,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         ..DatabaseOptions::default()
     };
     let (_, db) =
-        crate::server::open_database(args.database_url.as_deref(), &dir, &options).await?;
+        crate::server::open_database(args.database_url.as_deref(), &dir, &options, true).await?;
     let store = Store::new(db.clone());
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let backend = match db.backend() {

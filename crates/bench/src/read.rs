@@ -138,7 +138,7 @@ pub async fn run(args: ReadArgs) -> anyhow::Result<()> {
         max_connections: args.connections,
         ..DatabaseOptions::default()
     };
-    let (url, db) = open_database(args.database_url.as_deref(), &dir, &options).await?;
+    let (url, db) = open_database(args.database_url.as_deref(), &dir, &options, true).await?;
     let store = Store::new(db.clone());
     let (tenant, slug, journey) = seed(&store, args.phases).await?;
     db.execute_unprepared("ANALYZE").await?;

@@ -107,11 +107,13 @@ impl Server {
 }
 
 /// The benchmark's database: `url`, or a new SQLite file in `dir`; opened
-/// with `options` and migrated. Returns its URL too (for a child server).
+/// with `options`, and migrated when `migrate` says so. Returns its URL too
+/// (for a child server).
 pub async fn open_database(
     url: Option<&str>,
     dir: &tempfile::TempDir,
     options: &journeyd_persistence::DatabaseOptions,
+    migrate: bool,
 ) -> anyhow::Result<(String, journeyd_persistence::Database)> {
     let url = url.map_or_else(
         || {
@@ -123,6 +125,8 @@ pub async fn open_database(
         str::to_owned,
     );
     let db = journeyd_persistence::Database::connect(&url, options).await?;
-    db.migrate_up().await?;
+    if migrate {
+        db.migrate_up().await?;
+    }
     Ok((url, db))
 }

@@ -568,6 +568,44 @@ pub struct RawDashboard {
 }
 
 impl crate::Store {
+    /// What a benchmark loaded into `tenant` earlier: its one journey, and
+    /// how many customers and interactions the tenant holds.
+    pub async fn loaded_journey(
+        &self,
+        tenant: journeyd_domain::TenantId,
+    ) -> Result<(journeyd_domain::JourneyId, u64, u64), crate::StoreError> {
+        use crate::entity::{customer, interaction, journey};
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+        let conn = self.database().conn();
+        let t = tenant.uuid();
+        let journeys: Vec<uuid::Uuid> = journey::Entity::find()
+            .select_only()
+            .column(journey::Column::Id)
+            .filter(journey::Column::TenantId.eq(t))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let [journey] = journeys[..] else {
+            return Err(crate::StoreError::Corrupt(format!(
+                "a benchmark tenant with {} journeys, not one",
+                journeys.len()
+            )));
+        };
+        let customers = customer::Entity::find()
+            .filter(customer::Column::TenantId.eq(t))
+            .count(conn)
+            .await?;
+        let interactions = interaction::Entity::find()
+            .filter(interaction::Column::TenantId.eq(t))
+            .count(conn)
+            .await?;
+        Ok((
+            journeyd_domain::JourneyId::from_uuid(journey),
+            customers,
+            interactions,
+        ))
+    }
+
     /// The dashboard (funnel, emotion curve, channel mix, summary) of
     /// `journey` over `[from_us, to_us)` computed by straightforward SQL over
     /// the raw interactions, no rollups: per-touchpoint aggregates, per

@@ -519,7 +519,8 @@ async fn upgrading_carries_the_funnel_chains_over(f: Fixture) {
              ORDER BY name"
         }
         Backend::Postgres => {
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'journey_chains' ORDER BY indexname"
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename = 'journey_chains' ORDER BY indexname"
         }
     };
     let schema = db.query_texts(schema_sql).await.unwrap();

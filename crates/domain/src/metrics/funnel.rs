@@ -25,7 +25,9 @@ pub struct FunnelStep {
 
 /// The funnel of the customers whose chains are given (those who entered:
 /// t1 in the range), in a journey of `phases` phases. A chain holds tk in
-/// microseconds; step k counts when it exists and tk − t1 ≤ `window_us`.
+/// microseconds, from any origin (the store's start at t1 = 0: only
+/// differences count); step k counts when it exists and tk − t1 ≤
+/// `window_us`.
 pub fn funnel_steps<'a>(
     chains: impl IntoIterator<Item = &'a [i64]>,
     phases: usize,

@@ -917,7 +917,7 @@ pub(crate) fn decode_times_into(bytes: &[u8], times: &mut Vec<i64>) -> Result<()
     }
     let corrupt = || {
         let text = String::from_utf8_lossy(bytes);
-        StoreError::Corrupt(format!("stored times '{text}'"))
+        StoreError::Corrupt(format!("stored numbers '{text}'"))
     };
     let mut at = 0;
     loop {
