@@ -141,17 +141,11 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     } else {
         load(&args, &store, &db, backend).await?
     };
-    let Loaded {
-        slug,
-        tenant,
-        journey,
-        ..
-    } = &loaded;
-    let (tenant, journey) = (*tenant, *journey);
+    let (tenant, journey) = (loaded.tenant, loaded.journey);
 
     // The service, through HTTP.
     let server = Server::start(args.journeyd.as_ref(), &url, &[], "warn").await?;
-    let token = server.token(slug, "metrics:read")?;
+    let token = server.token(&loaded.slug, "metrics:read")?;
     let client = reqwest::Client::new();
     let body = json!({
         "query": DASHBOARD,

@@ -733,6 +733,10 @@ pub(crate) struct ProgressEvent {
     pub touchpoint: Uuid,
 }
 
+/// A stored `journey_chains` row as ingest reads it: customer, start,
+/// chain, first two conversions.
+type StoredState = (Uuid, Option<i64>, String, Option<i64>, Option<i64>);
+
 /// Brings the funnel progress up to date after `new` interactions were
 /// stored. `latest` holds each customer's latest interaction before them.
 ///
@@ -787,17 +791,27 @@ pub(crate) async fn advance_progress(
         for journey in &journeys {
             for chunk in customers.chunks(MAX_PARAMS / 2) {
                 use journey_chain::Column as J;
-                let rows = journey_chain::Entity::find()
+                // The columns the state is made of (the tenant and journey
+                // are known): this read runs in every ingest call.
+                let rows: Vec<StoredState> = journey_chain::Entity::find()
+                    .select_only()
+                    .columns([
+                        J::CustomerId,
+                        J::StartedAt,
+                        J::Chain,
+                        J::FirstConversionAt,
+                        J::SecondConversionAt,
+                    ])
                     .filter(J::TenantId.eq(tenant.uuid()))
                     .filter(J::JourneyId.eq(*journey))
                     .filter(any_of(conn, J::CustomerId, chunk.iter().copied()))
+                    .into_tuple()
                     .all(conn)
                     .await?;
-                for row in rows {
-                    let customer = row.customer_id;
+                for (customer, started, chain, first, second) in rows {
                     let state = JourneyState {
-                        chain: decode_chain(row.started_at, &row.chain)?,
-                        conversions: row.conversions(),
+                        chain: decode_chain(started, &chain)?,
+                        conversions: first.into_iter().chain(second).collect(),
                     };
                     stored.insert((*journey, customer), state);
                 }
